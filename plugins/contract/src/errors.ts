@@ -1,0 +1,72 @@
+/**
+ * Errors are data: a code for machines, a message and a hint for humans, and the exit code the
+ * CLI entry maps them to. Plugins throw these; only the CLI turns them into exit codes.
+ */
+export type ExitCode = 0 | 1 | 2 | 3 | 4
+
+export interface BerthErrorOptions {
+  hint?: string
+  cause?: unknown
+  /** Extra machine-readable facts (holder pid, candidate names…), copied into `--json` output. */
+  details?: Record<string, unknown>
+}
+
+export class BerthError extends Error {
+  readonly code: string
+  readonly exitCode: ExitCode
+  readonly hint: string | undefined
+  readonly details: Record<string, unknown> | undefined
+  /** The step that was running when this error was raised; set by the runner. */
+  step: string | undefined
+
+  constructor(code: string, exitCode: ExitCode, message: string, options: BerthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.exitCode = exitCode
+    this.hint = options.hint
+    this.details = options.details
+    this.step = undefined
+  }
+}
+
+/** Exit 1: the operation itself failed (gate failed, compose failed, registry unreadable). */
+export class OperationError extends BerthError {
+  constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
+    super(options?.code ?? 'E_FAILED', 1, message, options)
+  }
+}
+
+/** Exit 2: bad flags, bad names, bad config. Nothing has been changed when this is thrown. */
+export class UsageError extends BerthError {
+  constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
+    super(options?.code ?? 'E_USAGE', 2, message, options)
+  }
+}
+
+/** Exit 2: the config file is invalid; `problems` lists every `path: message`. */
+export class ConfigError extends BerthError {
+  readonly problems: string[]
+  constructor(message: string, problems: string[], options?: BerthErrorOptions) {
+    super('E_CONFIG', 2, message, { ...options, details: { problems, ...options?.details } })
+    this.problems = problems
+  }
+}
+
+/** Exit 3: something else holds what we need (slot, port, name) or work would be lost. */
+export class ConflictError extends BerthError {
+  constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
+    super(options?.code ?? 'E_CONFLICT', 3, message, options)
+  }
+}
+
+/** Exit 4: the environment lacks something berth needs (Docker engine, git, a repository). */
+export class EnvironmentError extends BerthError {
+  constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
+    super(options?.code ?? 'E_ENVIRONMENT', 4, message, options)
+  }
+}
+
+export function isBerthError(error: unknown): error is BerthError {
+  return error instanceof BerthError
+}

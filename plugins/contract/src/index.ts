@@ -1,0 +1,5 @@
+export * from './envfile.js'
+export * from './errors.js'
+export * from './names.js'
+export * from './plugin.js'
+export * from './redact.js'

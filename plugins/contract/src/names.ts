@@ -1,0 +1,37 @@
+import { UsageError } from './errors.js'
+
+/** The shape every instance and feature name has after slugging. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/
+
+/**
+ * Lower-cases and replaces runs of characters outside `[a-z0-9._-]` with `-`.
+ * Never produces `/`; `..` survives so that {@link validateName} can refuse it explicitly.
+ */
+export function slugify(input: string): string {
+  return input
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+}
+
+/**
+ * Checks a user-supplied name before anything is created from it. Refuses (exit 2) what slugging
+ * would silently mangle into something else: path separators, `..`, whitespace, control
+ * characters, empty strings, and anything still outside {@link NAME_PATTERN} afterwards.
+ */
+export function validateName(input: string, what = 'name'): string {
+  const shown = JSON.stringify(input.length > 80 ? `${input.slice(0, 80)}…` : input)
+  const fix = `use lower-case letters, digits, '.', '_' and '-' (1-63 characters), e.g. my-feature`
+  if (input.length === 0) throw new UsageError(`${what} is empty`, { hint: fix })
+  if (input.includes('/') || input.includes('\\'))
+    throw new UsageError(`${what} ${shown} contains a path separator`, { hint: fix })
+  if (input.includes('..')) throw new UsageError(`${what} ${shown} contains '..'`, { hint: fix })
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\s\u0000-\u001f\u007f]/.test(input))
+    throw new UsageError(`${what} ${shown} contains whitespace or control characters`, { hint: fix })
+  const slug = slugify(input)
+  if (!NAME_PATTERN.test(slug)) throw new UsageError(`${what} ${shown} is not a valid name`, { hint: fix })
+  return slug
+}
