@@ -37,9 +37,12 @@ export function formatEnvFile(values: Record<string, string | number>, header?: 
     const text = String(value)
     if (!ENV_KEY_PATTERN.test(key)) throw new UsageError(`invalid environment variable name ${JSON.stringify(key)}`)
     if (!/^[A-Za-z0-9_./:@%+,=-]*$/.test(text)) {
-      throw new UsageError(`value of ${key} contains characters not allowed in .env.sandbox: ${JSON.stringify(text.slice(0, 60))}`, {
-        hint: 'use only letters, digits and ./:@%+,=_- in names, paths and ports',
-      })
+      throw new UsageError(
+        `value of ${key} contains characters not allowed in .env.sandbox: ${JSON.stringify(text.slice(0, 60))}`,
+        {
+          hint: 'use only letters, digits and ./:@%+,=_- in names, paths and ports',
+        },
+      )
     }
     lines.push(`${key}=${text}`)
   }

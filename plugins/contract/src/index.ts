@@ -1,3 +1,4 @@
+export * from './engine.js'
 export * from './envfile.js'
 export * from './errors.js'
 export * from './names.js'

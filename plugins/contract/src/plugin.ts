@@ -51,6 +51,17 @@ export interface BerthServices {
   probeSlot?(slot: number): Promise<PortHolder[]>
   /** Instances registered for this project (registry plugin). */
   listInstances?(): Promise<InstanceRecord[]>
+  /** The last `tail` log lines of the named services of the current instance (compose plugin). */
+  serviceLogs?(services: string[], tail: number): Promise<string>
+}
+
+/** What the user asked for, set by the CLI before the pipeline runs. */
+export interface TaskRequest {
+  /** The feature or instance name as typed (validated by the step that uses it). */
+  name?: string | undefined
+  kind?: InstanceKind | undefined
+  /** An explicit `--slot N`. */
+  slot?: number | undefined
 }
 
 export interface RepoInfo {
@@ -79,6 +90,7 @@ export interface TaskContext {
   readonly redactor: Redactor
   readonly services: BerthServices
   readonly signal: AbortSignal
+  readonly request: TaskRequest
   /** Set by whichever step finds or creates the repository / instance. */
   repo?: RepoInfo
   instance?: InstanceRecord
@@ -112,6 +124,16 @@ export interface Step {
   undo?(ctx: TaskContext): void | Promise<void>
 }
 
+/** One finding of `berth doctor`. A `fail` with an exit code makes doctor exit with it. */
+export interface Diagnosis {
+  check: string
+  status: 'ok' | 'warn' | 'fail'
+  detail: string
+  hint?: string
+  /** For `fail`: 4 when something required is missing from the environment, 1 otherwise. */
+  exitCode?: 1 | 4
+}
+
 export interface Plugin {
   /** Namespaced, e.g. `berth:ports`. The part after `:` names its steps in pipelines: `ports.check`. */
   name: string
@@ -121,6 +143,8 @@ export interface Plugin {
   steps: Record<string, Step>
   /** Capabilities offered to other plugins for the whole task. */
   services?(ctx: TaskContext): BerthServices | Promise<BerthServices>
+  /** Health checks for `berth doctor`; must not change anything. */
+  diagnose?(ctx: TaskContext): Promise<Diagnosis[]>
 }
 
 export function definePlugin<P extends Plugin>(plugin: P): P {

@@ -1,0 +1,64 @@
+import {
+  ConflictError,
+  definePlugin,
+  type Plugin,
+  type PortHolder,
+  readSection,
+  type TaskContext,
+} from '@berth/contract'
+import { findPortHolders } from './holders.js'
+import { type PortLayout, portsConfigSchema, slotPorts } from './layout.js'
+import { busyPorts } from './probe.js'
+
+export const PORTS_VERSION = '0.1.0'
+
+/** Ports of `slot` held by anything other than the compose project `ownProject`. */
+export async function slotConflicts(layout: PortLayout, slot: number, ownProject?: string): Promise<PortHolder[]> {
+  const busy = await busyPorts(Object.values(slotPorts(layout, slot)))
+  if (busy.length === 0) return []
+  const holders = await findPortHolders(busy)
+  return holders.filter((holder) => ownProject === undefined || holder.project !== ownProject)
+}
+
+export function describeHolders(holders: PortHolder[], ports: Record<string, number>): string {
+  const names = new Map(Object.entries(ports).map(([name, port]) => [port, name]))
+  return holders.map((h) => `${names.get(h.port) ?? 'port'} ${h.port} held by ${h.description}`).join('; ')
+}
+
+/**
+ * `berth:ports` — maps a slot to host ports and proves they are free before anything binds them.
+ * Config section `ports` (env var -> base/stride/count/slot0); the runner fills the KTRDR preset
+ * when the section is absent.
+ */
+export function portsPlugin(): Plugin {
+  const layoutOf = (ctx: TaskContext): PortLayout => readSection(ctx, 'ports', portsConfigSchema) ?? {}
+  return definePlugin({
+    name: 'berth:ports',
+    version: PORTS_VERSION,
+    config: { ports: portsConfigSchema.optional() },
+    services: (ctx) => ({
+      slotPorts: (slot: number) => slotPorts(layoutOf(ctx), slot),
+      probeSlot: (slot: number) => slotConflicts(layoutOf(ctx), slot),
+    }),
+    steps: {
+      check: {
+        description: "computes the instance's host ports and fails naming the holder of any that is taken",
+        async run(ctx) {
+          const slot = ctx.instance?.slot
+          if (slot === null || slot === undefined) return
+          const ports = slotPorts(layoutOf(ctx), slot)
+          ctx.ports = ports
+          const holders = await slotConflicts(layoutOf(ctx), slot, ctx.instance?.id)
+          if (holders.length > 0) {
+            throw new ConflictError(`slot ${slot}: ${describeHolders(holders, ports)}`, {
+              code: 'E_PORT_TAKEN',
+              hint: 'stop the process or container holding the port, or pick another slot with --slot N',
+              details: { slot, holders },
+            })
+          }
+          ctx.output.ports = ports
+        },
+      },
+    },
+  })
+}

@@ -1,0 +1,184 @@
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  type Diagnosis,
+  definePlugin,
+  type InstanceRecord,
+  OperationError,
+  type Plugin,
+  parseEnvFile,
+  readSection,
+  type TaskContext,
+  UsageError,
+} from '@berth/contract'
+import { claimSlot, releaseInstance, releaseStale } from './claim.js'
+import { findEnvFile, resolveByCwd, resolveByName } from './resolve.js'
+import { type StoredInstance, slotsConfigSchema } from './schema.js'
+import { readRegistry, registryPaths, updateRegistry } from './store.js'
+
+export const REGISTRY_PLUGIN_VERSION = '0.1.0'
+
+const publicRecord = ({ owner: _owner, ...record }: StoredInstance): InstanceRecord => record
+
+/** Loads the instance's `.env.sandbox` (the source of truth for its identity and ports) into ctx.env. */
+async function loadEnv(ctx: TaskContext, instance: InstanceRecord): Promise<void> {
+  const file = join(instance.path, '.env.sandbox')
+  if (!existsSync(file)) return
+  ctx.env = { ...parseEnvFile(await readFile(file, 'utf8'), file), ...ctx.env }
+}
+
+/**
+ * `berth:registry` — the single allocation authority for slots, in `$BERTH_HOME/registry.json`.
+ * Config section `slots` (pool, max, reserved).
+ */
+export function registryPlugin(): Plugin {
+  const slotsOf = (ctx: TaskContext) => readSection(ctx, 'slots', slotsConfigSchema)
+  const projectInstances = async (ctx: TaskContext) =>
+    (await readRegistry(ctx.home)).instances.filter((r) => r.project === ctx.config.project)
+
+  return definePlugin({
+    name: 'berth:registry',
+    version: REGISTRY_PLUGIN_VERSION,
+    config: { slots: slotsConfigSchema },
+    services: (ctx) => ({
+      listInstances: async () => (await projectInstances(ctx)).map(publicRecord),
+    }),
+    async diagnose(ctx) {
+      const { file } = registryPaths(ctx.home)
+      let registry: Awaited<ReturnType<typeof readRegistry>>
+      try {
+        registry = await readRegistry(ctx.home)
+      } catch (error) {
+        const e = error as OperationError
+        return [
+          { check: 'registry', status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}), exitCode: 1 },
+        ]
+      }
+      const found: Diagnosis[] = [
+        { check: 'registry', status: 'ok', detail: `${file}: ${registry.instances.length} instance(s)` },
+      ]
+      const probe = structuredClone(registry)
+      for (const stale of await releaseStale(probe)) {
+        found.push({
+          check: 'stale claim',
+          status: 'warn',
+          detail: `slot ${stale.slot ?? '-'}: ${stale.id} (${stale.reason}: ${stale.path})`,
+          hint: `the next claim releases it, or run 'berth sandbox release ${stale.slot ?? ''}'`.trim(),
+        })
+      }
+      return found
+    },
+    steps: {
+      claim: {
+        description: 'registers the instance and claims its slot (lowest free pool slot unless --slot)',
+        async run(ctx) {
+          if (!ctx.instance) throw new OperationError('registry.claim needs an instance planned by an earlier step')
+          const result = await claimSlot(ctx.home, ctx.instance, {
+            slots: slotsOf(ctx),
+            slot: ctx.request.slot,
+            probeSlot: ctx.services.probeSlot,
+          })
+          for (const stale of result.released) {
+            ctx.log.warn(`released stale claim: slot ${stale.slot ?? '-'} (${stale.reason}) — ${stale.id}`)
+          }
+          for (const skip of result.skipped) {
+            ctx.log.warn(
+              `skipped slot ${skip.slot}: ${skip.holders.map((h) => `port ${h.port} held by ${h.description}`).join(', ')}`,
+            )
+          }
+          ctx.instance = { ...ctx.instance, slot: result.record.slot }
+          ctx.state.registry = { claimed: result.record }
+          ctx.output.instance = publicRecord(result.record)
+          if (result.released.length > 0) ctx.output.releasedStale = result.released
+          if (result.skipped.length > 0) ctx.output.skippedSlots = result.skipped
+        },
+        async undo(ctx) {
+          const claimed = (ctx.state.registry as { claimed?: StoredInstance } | undefined)?.claimed
+          if (claimed) await releaseInstance(ctx.home, claimed.id)
+        },
+      },
+      resolve: {
+        description: 'finds the instance by name (exact id, then unique prefix) or by the current folder',
+        async run(ctx) {
+          const instances = await projectInstances(ctx)
+          let record: StoredInstance | undefined
+          if (ctx.request.name) record = resolveByName(instances, ctx.request.name, ctx.config.project)
+          else {
+            const envFile = findEnvFile(ctx.cwd)
+            const id = envFile ? parseEnvFile(await readFile(envFile, 'utf8'), envFile).INSTANCE_ID : undefined
+            record = (id ? instances.find((r) => r.id === id) : undefined) ?? resolveByCwd(instances, ctx.cwd)
+          }
+          if (!record) {
+            throw new UsageError(`${ctx.cwd} is not inside a registered instance of ${ctx.config.project}`, {
+              code: 'E_NOT_AN_INSTANCE',
+              hint: "name one (see 'berth sandbox list'), or register this folder with 'berth sandbox init'",
+            })
+          }
+          ctx.instance = publicRecord(record)
+          await loadEnv(ctx, ctx.instance)
+          ctx.output.instance = ctx.instance
+        },
+      },
+      release: {
+        description: "removes the instance's record, freeing its slot",
+        async run(ctx) {
+          if (!ctx.instance) return
+          const released = await releaseInstance(ctx.home, ctx.instance.id)
+          ctx.state.registry = { released }
+          ctx.output.released = { id: ctx.instance.id, slot: ctx.instance.slot }
+        },
+        async undo(ctx) {
+          const released = (ctx.state.registry as { released?: StoredInstance } | undefined)?.released
+          if (!released) return
+          await updateRegistry(ctx.home, (registry) => {
+            if (!registry.instances.some((r) => r.id === released.id)) registry.instances.push(released)
+          })
+        },
+      },
+      releaseSlot: {
+        description: 'releases the claim on slot N (the folder is not touched)',
+        async run(ctx) {
+          const slot = ctx.request.slot
+          if (slot === undefined) throw new UsageError('which slot? e.g. berth sandbox release 2')
+          const released = await updateRegistry(ctx.home, (registry) => {
+            const record = registry.instances.find((r) => r.project === ctx.config.project && r.slot === slot)
+            if (record) registry.instances = registry.instances.filter((r) => r !== record)
+            return record
+          })
+          if (!released) {
+            throw new UsageError(`slot ${slot} is not claimed in ${ctx.config.project}`, {
+              hint: "see 'berth sandbox slots'",
+            })
+          }
+          ctx.log.info(`released slot ${slot} (${released.id}, ${released.path}); its folder was not touched`)
+          ctx.output.released = publicRecord(released)
+        },
+      },
+      list: {
+        description: "lists the project's registered instances",
+        async run(ctx) {
+          ctx.output.instances = (await projectInstances(ctx)).map(publicRecord)
+        },
+      },
+      slots: {
+        description: 'shows every slot: pool or manual, free or claimed and by whom',
+        async run(ctx) {
+          const slots = slotsOf(ctx)
+          const instances = await projectInstances(ctx)
+          ctx.output.slots = Array.from({ length: slots.max + 1 }, (_, slot) => {
+            const holder = instances.find((r) => r.slot === slot)
+            return {
+              slot,
+              role: slots.reserved.includes(slot) ? 'reserved' : slots.pool.includes(slot) ? 'pool' : 'manual',
+              state: holder ? 'claimed' : 'free',
+              instance: holder?.id ?? null,
+              path: holder?.path ?? null,
+              ports: ctx.services.slotPorts?.(slot) ?? {},
+            }
+          })
+        },
+      },
+    },
+  })
+}

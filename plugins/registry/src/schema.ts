@@ -1,0 +1,45 @@
+import { z } from 'zod'
+
+export const REGISTRY_VERSION = 1
+
+export const instanceRecordSchema = z.object({
+  id: z.string().min(1),
+  project: z.string().min(1),
+  kind: z.enum(['sandbox', 'impl', 'spec', 'local-prod']),
+  slot: z.number().int().min(0).nullable(),
+  path: z.string().min(1),
+  repo: z.string().min(1),
+  branch: z.string().optional(),
+  createdByBerth: z.boolean(),
+  createdAt: z.string(),
+  /** The berth process that made the claim; a claim whose path is gone and whose owner is dead is stale. */
+  owner: z.object({ pid: z.number().int(), startTime: z.string().optional() }).optional(),
+})
+
+export const registrySchema = z.object({
+  version: z.literal(REGISTRY_VERSION),
+  instances: z.array(instanceRecordSchema),
+})
+
+export type StoredInstance = z.output<typeof instanceRecordSchema>
+export type Registry = z.output<typeof registrySchema>
+
+/** `slots` config section: which slots `impl` may claim and how many exist. */
+export const slotsConfigSchema = z
+  .object({
+    pool: z.array(z.number().int().min(1)).min(1).default([1, 2]),
+    max: z.number().int().min(1).max(100).default(10),
+    reserved: z.array(z.number().int().min(0)).default([0]),
+  })
+  .strict()
+  .superRefine((slots, ctx) => {
+    slots.pool.forEach((slot, index) => {
+      if (slot > slots.max)
+        ctx.addIssue({ code: 'custom', path: ['pool', index], message: `slot ${slot} exceeds max ${slots.max}` })
+      if (slots.reserved.includes(slot))
+        ctx.addIssue({ code: 'custom', path: ['pool', index], message: `slot ${slot} is reserved` })
+    })
+  })
+  .default({ pool: [1, 2], max: 10, reserved: [0] })
+
+export type SlotsConfig = z.output<typeof slotsConfigSchema>

@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { type Diagnosis, definePlugin, dockerSocketPath, engineRequest, type Plugin } from '@berth/contract'
+import type { RunnerState } from './config.js'
+
+const run = promisify(execFile)
+
+async function version(command: string, args: string[]): Promise<string | undefined> {
+  try {
+    const { stdout } = await run(command, args, { timeout: 5000 })
+    return stdout.trim().split('\n')[0]
+  } catch {
+    return undefined
+  }
+}
+
+/** The runner's own findings: git and the Docker engine. Plugins add theirs through `diagnose`. */
+export async function coreDiagnoses(): Promise<Diagnosis[]> {
+  const found: Diagnosis[] = []
+  const gitVersion = await version('git', ['--version'])
+  found.push(
+    gitVersion
+      ? { check: 'git', status: 'ok', detail: gitVersion }
+      : { check: 'git', status: 'fail', detail: 'git not found on PATH', hint: 'install git', exitCode: 4 },
+  )
+  try {
+    const engine = await engineRequest<{ Version: string; ApiVersion: string }>('/version')
+    found.push({
+      check: 'docker engine',
+      status: 'ok',
+      detail: `${engine.Version} (API ${engine.ApiVersion}) at ${dockerSocketPath()}`,
+    })
+  } catch (error) {
+    found.push({
+      check: 'docker engine',
+      status: 'fail',
+      detail: (error as Error).message,
+      hint: 'start Docker, or set DOCKER_HOST=unix:///path/to/docker.sock',
+      exitCode: 4,
+    })
+  }
+  return found
+}
+
+/** `berth:doctor` — runs every plugin's `diagnose` and reports; changes nothing. */
+export function doctorPlugin(): Plugin {
+  return definePlugin({
+    name: 'berth:doctor',
+    version: '0.1.0',
+    steps: {
+      run: {
+        description: 'checks git, the Docker engine, compose, op, the registry and stale claims',
+        async run(ctx) {
+          const runner = ctx.state.runner as RunnerState
+          const results = await Promise.all([
+            coreDiagnoses(),
+            ...runner.plugins.map(async (plugin) => {
+              try {
+                return (await plugin.diagnose?.(ctx)) ?? []
+              } catch (error) {
+                return [
+                  { check: plugin.name, status: 'fail', detail: (error as Error).message, exitCode: 1 } as Diagnosis,
+                ]
+              }
+            }),
+          ])
+          const checks = results.flat()
+          ctx.output.checks = checks
+          const failed = checks.filter((c) => c.status === 'fail')
+          ctx.output.healthy = failed.length === 0
+          if (failed.length > 0) ctx.state.exitCode = failed.some((c) => c.exitCode === 4) ? 4 : 1
+        },
+      },
+    },
+  })
+}

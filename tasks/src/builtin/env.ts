@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs'
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import {
+  definePlugin,
+  formatEnvFile,
+  OperationError,
+  type Plugin,
+  parseEnvFile,
+  readSection,
+  type TaskContext,
+  UsageError,
+} from '@berth/contract'
+import { z } from 'zod'
+import { excludeFromGit } from './git.js'
+
+export const urlConfigSchema = z
+  .object({
+    /** The `.env.sandbox` variable holding the API's host port. */
+    portVar: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/)
+      .default('KTRDR_API_PORT'),
+    host: z.string().default('localhost'),
+    default: z.url().default('http://localhost:8000'),
+  })
+  .strict()
+  .default({ portVar: 'KTRDR_API_PORT', host: 'localhost', default: 'http://localhost:8000' })
+
+/** The identity and port lines of an instance's `.env.sandbox` (never secrets). */
+export function sandboxEnv(ctx: TaskContext): Record<string, string> {
+  const instance = ctx.instance
+  if (!instance) throw new OperationError('env.write needs an instance from an earlier step')
+  const ports = ctx.ports ?? (instance.slot === null ? {} : (ctx.services.slotPorts?.(instance.slot) ?? {}))
+  const values: Record<string, string> = {
+    INSTANCE_ID: instance.id,
+    COMPOSE_PROJECT_NAME: instance.id,
+    SLOT_NUMBER: String(instance.slot ?? ''),
+  }
+  for (const [name, port] of Object.entries(ports)) values[name] = String(port)
+  return values
+}
+
+/**
+ * `berth:env` — writes the instance's `.env.sandbox` (identity, slot, ports), the source of truth
+ * compose's `--env-file` and `source` both read; and resolves the API URL for `berth url`.
+ */
+export function envPlugin(): Plugin {
+  return definePlugin({
+    name: 'berth:env',
+    version: '0.1.0',
+    config: { url: urlConfigSchema },
+    steps: {
+      write: {
+        description: 'writes .env.sandbox (INSTANCE_ID, COMPOSE_PROJECT_NAME, SLOT_NUMBER, ports) into the instance',
+        async run(ctx) {
+          const values = { ...sandboxEnv(ctx), ...((ctx.state.envExtra as Record<string, string>) ?? {}) }
+          const file = join(ctx.instance!.path, '.env.sandbox')
+          const previous = existsSync(file) ? await readFile(file, 'utf8') : null
+          ctx.state.env = { file, previous }
+          const text = formatEnvFile(
+            values,
+            `berth instance ${ctx.instance!.id} — generated; do not edit (no secrets here)`,
+          )
+          const temp = `${file}.tmp-${process.pid}`
+          await writeFile(temp, text, { mode: 0o644 })
+          await rename(temp, file)
+          await excludeFromGit(ctx.instance!.path, ['.env.sandbox', '.sandbox/']).catch((error: Error) =>
+            ctx.log.warn(`could not add .env.sandbox to .git/info/exclude: ${error.message}`),
+          )
+          ctx.env = { ...ctx.env, ...values }
+          ctx.output.envFile = file
+          ctx.output.env = values
+        },
+        async undo(ctx) {
+          const state = ctx.state.env as { file: string; previous: string | null } | undefined
+          if (!state) return
+          if (state.previous === null) await unlink(state.file).catch(() => {})
+          else await writeFile(state.file, state.previous)
+        },
+      },
+      url: {
+        description: 'resolves the API URL: --url, then --port, then .env.sandbox upward, then the default',
+        async run(ctx) {
+          const config = readSection(ctx, 'url', urlConfigSchema)
+          const { url, port } = ctx.args.flags
+          if (typeof url === 'string') {
+            if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+              throw new UsageError(`--url ${JSON.stringify(url)} is not an http(s) URL`, {
+                hint: 'e.g. --url http://localhost:8001',
+              })
+            }
+            ctx.output.url = url
+            ctx.output.source = '--url'
+            return
+          }
+          if (typeof port === 'string') {
+            const n = Number(port)
+            if (!/^\d+$/.test(port) || n < 1 || n > 65535) {
+              throw new UsageError(`--port ${JSON.stringify(port)} is not a port number`, {
+                hint: 'use 1..65535, e.g. --port 8001',
+              })
+            }
+            ctx.output.url = `http://${config.host}:${n}`
+            ctx.output.source = '--port'
+            return
+          }
+          const file = findUp(ctx.cwd)
+          if (file) {
+            const value = parseEnvFile(await readFile(file, 'utf8'), file)[config.portVar]
+            if (value) {
+              ctx.output.url = `http://${config.host}:${value}`
+              ctx.output.source = file
+              return
+            }
+          }
+          ctx.output.url = config.default
+          ctx.output.source = 'default'
+        },
+      },
+    },
+  })
+}
+
+function findUp(dir: string): string | undefined {
+  let current = dir
+  for (;;) {
+    const candidate = join(current, '.env.sandbox')
+    if (existsSync(candidate)) return candidate
+    const parent = dirname(current)
+    if (parent === current) return undefined
+    current = parent
+  }
+}

@@ -1,0 +1,122 @@
+import { basename, dirname } from 'node:path'
+import { ConfigError, type Plugin, pluginKey, type ResolvedConfig, slugify } from '@berth/contract'
+import { z } from 'zod'
+import { applyPresets } from './presets.js'
+import { coreConfigSchema, coreConfigShape, formatIssues, type PipelineEdit, type PluginEntry } from './schema.js'
+
+const SEARCH_PLACES = [
+  'package.json',
+  '.berthrc',
+  '.berthrc.json',
+  '.berthrc.yaml',
+  '.berthrc.yml',
+  '.berthrc.js',
+  '.berthrc.mjs',
+  '.berthrc.ts',
+  'berth.config.ts',
+  'berth.config.mts',
+  'berth.config.mjs',
+  'berth.config.js',
+  'berth.config.json',
+]
+
+export interface FoundConfig {
+  raw: Record<string, unknown>
+  file: string | null
+}
+
+/** Imports a TypeScript module through tsx, loaded only when a `.ts` file is actually met. */
+export async function importTypeScript(file: string): Promise<unknown> {
+  const { tsImport } = await import('tsx/esm/api')
+  return tsImport(file, import.meta.url)
+}
+
+/** Finds the config from `cwd` upward (stopping at `stopDir`), cosmiconfig module name `berth`. */
+export async function findConfig(cwd: string, stopDir?: string): Promise<FoundConfig> {
+  const { cosmiconfig } = await import('cosmiconfig')
+  const tsLoader = async (file: string) => {
+    const mod = (await importTypeScript(file)) as { default?: unknown }
+    return mod.default ?? mod
+  }
+  const explorer = cosmiconfig('berth', {
+    searchPlaces: SEARCH_PLACES,
+    searchStrategy: stopDir ? 'global' : 'none',
+    ...(stopDir ? { stopDir } : {}),
+    loaders: { '.ts': tsLoader, '.mts': tsLoader },
+    cache: false,
+  })
+  let result: Awaited<ReturnType<typeof explorer.search>>
+  try {
+    result = await explorer.search(cwd)
+  } catch (error) {
+    throw new ConfigError(`cannot read the berth config: ${(error as Error).message}`, [], { cause: error })
+  }
+  if (!result || result.isEmpty) return { raw: {}, file: result?.filepath ?? null }
+  if (typeof result.config !== 'object' || result.config === null || Array.isArray(result.config)) {
+    throw new ConfigError(`${result.filepath}: the config must be an object`, ['(root): expected an object'])
+  }
+  return { raw: result.config as Record<string, unknown>, file: result.filepath }
+}
+
+export interface ParsedCore {
+  plugins: PluginEntry[]
+  pipelines: Record<string, string[] | PipelineEdit>
+}
+
+/** Phase 1: the runner's own keys, so plugins can be loaded before the full validation. */
+export function parseCore(raw: Record<string, unknown>, file: string | null): ParsedCore {
+  const parsed = coreConfigSchema.safeParse(raw)
+  if (!parsed.success) {
+    const problems = formatIssues(parsed.error.issues)
+    throw new ConfigError(
+      `${file ?? 'config'} is invalid (${problems.length} problem${problems.length > 1 ? 's' : ''})`,
+      problems,
+    )
+  }
+  return { plugins: parsed.data.plugins, pipelines: parsed.data.pipelines }
+}
+
+/**
+ * Phase 2: every section validated by the schema of the plugin that owns it, in one pass so every
+ * problem is reported at once as `path: message`. Unknown top-level keys are errors (typos).
+ */
+export function resolveConfig(
+  found: FoundConfig,
+  plugins: Plugin[],
+  repoRoot: string | undefined,
+  extraProblems: string[] = [],
+): ResolvedConfig {
+  const shape: Record<string, z.ZodType> = { ...coreConfigShape }
+  for (const plugin of plugins) {
+    for (const [section, schema] of Object.entries(plugin.config ?? {})) shape[section] = schema
+  }
+  const raw = applyPresets(found.raw, new Set(Object.keys(shape)))
+  const parsed = z.object(shape).strict().safeParse(raw)
+  const problems = [...extraProblems, ...(parsed.success ? [] : formatIssues(parsed.error.issues))]
+  if (problems.length > 0 || !parsed.success) {
+    throw new ConfigError(
+      `${found.file ?? 'config'} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
+      problems,
+      { hint: "fix the paths listed above; 'berth config schema' prints the full schema" },
+    )
+  }
+  const data = parsed.data as Record<string, unknown>
+  const root = found.file ? dirname(found.file) : (repoRoot ?? process.cwd())
+  const project = (data.project as string | undefined) ?? (slugify(basename(repoRoot ?? root)) || 'berth')
+  const sections: Record<string, unknown> = {}
+  for (const plugin of plugins)
+    for (const section of Object.keys(plugin.config ?? {})) sections[section] = data[section]
+  sections.pipelines = data.pipelines
+  sections.plugins = data.plugins
+  return { project, root, file: found.file, sections }
+}
+
+/** The JSON Schema of the whole config file, generated from the zod schemas. */
+export function configJsonSchema(plugins: Plugin[]): unknown {
+  const shape: Record<string, z.ZodType> = { ...coreConfigShape }
+  for (const plugin of plugins)
+    for (const [section, schema] of Object.entries(plugin.config ?? {})) shape[section] = schema
+  return z.toJSONSchema(z.object(shape).strict(), { io: 'input', unrepresentable: 'any' })
+}
+
+export { pluginKey }

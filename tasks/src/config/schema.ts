@@ -1,0 +1,64 @@
+import { z } from 'zod'
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
+const STEP_REF = /^[a-z0-9][a-z0-9_-]*\.[A-Za-z][A-Za-z0-9_-]*$/
+
+export const stepRefSchema = z.string().regex(STEP_REF, 'must name a step as <plugin>.<step>, e.g. compose.up')
+
+export const pipelineEditSchema = z
+  .object({
+    remove: z.array(stepRefSchema).optional(),
+    replace: z.record(stepRefSchema, stepRefSchema).optional(),
+    insert: z
+      .array(
+        z
+          .object({ step: stepRefSchema, before: stepRefSchema.optional(), after: stepRefSchema.optional() })
+          .strict()
+          .refine((i) => (i.before === undefined) !== (i.after === undefined), 'give exactly one of before/after'),
+      )
+      .optional(),
+    append: z.array(stepRefSchema).optional(),
+  })
+  .strict()
+
+export const pluginEntrySchema = z.union([
+  z.string().min(1),
+  z.object({ use: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }).strict(),
+])
+
+/** The sections the runner itself owns; plugins add theirs (ports, slots, compose, …). */
+export const coreConfigShape = {
+  $schema: z.string().optional(),
+  project: z
+    .string()
+    .regex(NAME, 'must be lower-case letters, digits, ".", "_" or "-" (1-63), starting with a letter or digit')
+    .optional(),
+  plugins: z.array(pluginEntrySchema).default([]),
+  pipelines: z.record(z.string(), z.union([z.array(stepRefSchema), pipelineEditSchema])).default({}),
+}
+
+export const coreConfigSchema = z.object(coreConfigShape).passthrough()
+
+export type PipelineEdit = z.output<typeof pipelineEditSchema>
+export type PluginEntry = z.output<typeof pluginEntrySchema>
+
+/** Formats zod issues as `path: message`, with array indices in brackets (`gate.checks[2].url`). */
+export function formatIssues(issues: z.core.$ZodIssue[], prefix: (string | number)[] = []): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path]
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map(
+        (key) =>
+          `${formatPath([...path, key])}: unknown key (check the spelling; 'berth config schema' lists the keys)`,
+      )
+    }
+    return [`${formatPath(path) || '(root)'}: ${issue.message}`]
+  })
+}
+
+export function formatPath(path: PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
+    '',
+  )
+}

@@ -1,0 +1,111 @@
+import { existsSync, statSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import {
+  BerthError,
+  type BerthServices,
+  OperationError,
+  Redactor,
+  type TaskContext,
+  type TaskRequest,
+  UsageError,
+} from '@berth/contract'
+import { detectRepo } from './builtin/git.js'
+import type { Invocation } from './cli.js'
+import { findConfig, parseCore, resolveConfig } from './config/load.js'
+import { createLogger, renderError } from './output.js'
+import { bindPipeline, checkStepRefs, resolvePipelines } from './pipelines.js'
+import { loadPlugins } from './plugins.js'
+import { renderResult } from './render.js'
+import { runPipeline } from './runner.js'
+
+/** `--slot N` / `<slot>`: a non-negative integer, else exit 2. */
+function parseSlot(value: string | boolean | undefined, what: string): number | undefined {
+  if (value === undefined || typeof value === 'boolean') return undefined
+  if (!/^\d{1,3}$/.test(value))
+    throw new UsageError(`${what} ${JSON.stringify(value)} is not a slot number`, { hint: 'e.g. --slot 3' })
+  return Number(value)
+}
+
+function buildRequest(invocation: Invocation): TaskRequest {
+  const { command, positionals, flags } = invocation
+  const slotArg = command.args?.[0] === '<slot>' ? parseSlot(positionals[0], 'slot') : undefined
+  const name =
+    command.args?.[0]?.startsWith('<name') || command.args?.[0]?.startsWith('<feature')
+      ? positionals[0]
+      : typeof flags.name === 'string'
+        ? flags.name
+        : undefined
+  return { name, kind: command.kind, slot: slotArg ?? parseSlot(flags.slot, '--slot') }
+}
+
+export function berthHome(): string {
+  return resolve(process.env.BERTH_HOME ?? join(homedir(), '.berth'))
+}
+
+/** Runs one command's pipeline and prints its result; returns the exit code. */
+export async function execute(invocation: Invocation): Promise<number> {
+  const { flags, command } = invocation
+  const json = flags.json === true
+  const redactor = new Redactor()
+  const outputOptions = { json, verbose: flags.verbose === true, quiet: flags.quiet === true, redactor }
+  const log = createLogger(outputOptions)
+  const abort = new AbortController()
+  const onSignal = () => abort.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    const cwd = resolve(typeof flags.cwd === 'string' ? flags.cwd : process.cwd())
+    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+      throw new UsageError(`--cwd ${cwd} is not a directory`, { hint: 'pass an existing folder' })
+    }
+    const request = buildRequest(invocation)
+    const repo = await detectRepo(cwd)
+    const found = await findConfig(cwd, repo?.checkout)
+    const core = parseCore(found.raw, found.file)
+    const problems: string[] = []
+    const pluginRoot = found.file ? dirname(found.file) : (repo?.checkout ?? cwd)
+    const plugins = await loadPlugins(core.plugins, pluginRoot, problems)
+    const pipelines = resolvePipelines(core.pipelines, problems)
+    checkStepRefs(pipelines, Object.keys(core.pipelines), plugins, problems)
+    const config = resolveConfig(found, plugins, repo?.root, problems)
+    const steps = bindPipeline(command.pipeline, pipelines[command.pipeline] ?? [], plugins)
+    const services: BerthServices = {}
+    const ctx: TaskContext = {
+      task: command.pipeline,
+      cwd,
+      home: berthHome(),
+      config,
+      args: { positionals: invocation.positionals, flags },
+      log,
+      redactor,
+      services,
+      signal: abort.signal,
+      request,
+      ...(repo ? { repo } : {}),
+      env: {},
+      secretEnv: {},
+      output: {},
+      state: { runner: { plugins, pipelines } },
+    }
+    for (const plugin of plugins) Object.assign(services, await plugin.services?.(ctx))
+    await runPipeline(steps, ctx, {
+      onStepDone: (id, ms) => log.stepDone(id, ms),
+      onStepFailed: (id, ms) => log.stepFailed(id, ms),
+      onUndo: (id, error) => log.stepUndone(id, error),
+    })
+    const exitCode = typeof ctx.state.exitCode === 'number' ? (ctx.state.exitCode as number) : 0
+    renderResult(command, ctx.output, { json, redactor, ok: exitCode === 0 })
+    return exitCode
+  } catch (error) {
+    const berthError =
+      error instanceof BerthError
+        ? error
+        : new OperationError(error instanceof Error ? error.message : String(error), { cause: error })
+    if (!(error instanceof BerthError) && flags.verbose) log.debug(String((error as Error).stack))
+    return renderError(berthError, outputOptions)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}

@@ -1,0 +1,6 @@
+export type { Plugin, Step, TaskContext } from '@berth/contract'
+export { definePlugin } from '@berth/contract'
+export { main } from './cli.js'
+export { COMMANDS, type CommandSpec } from './commands.js'
+export { type BerthUserConfig, defineConfig } from './define-config.js'
+export { type BoundStep, runPipeline } from './runner.js'

@@ -1,0 +1,82 @@
+import type { BerthError, Logger, Redactor } from '@berth/contract'
+
+export interface OutputOptions {
+  json: boolean
+  verbose?: boolean
+  quiet?: boolean
+  redactor?: Redactor
+}
+
+const useColour = () => Boolean(process.stderr.isTTY) && !process.env.NO_COLOR
+const paint = (code: number, text: string) => (useColour() ? `\u001b[${code}m${text}\u001b[0m` : text)
+export const colour = {
+  green: (t: string) => paint(32, t),
+  red: (t: string) => paint(31, t),
+  yellow: (t: string) => paint(33, t),
+  dim: (t: string) => paint(2, t),
+  bold: (t: string) => paint(1, t),
+}
+
+export interface RunLogger extends Logger {
+  stepDone(step: string, ms: number): void
+  stepFailed(step: string, ms: number): void
+  stepUndone(step: string, error?: unknown): void
+}
+
+/**
+ * Human progress goes to stderr (stdout carries the result, or the one `--json` document).
+ * Every line passes through the redactor, so a secret never reaches a terminal or a log.
+ */
+export function createLogger(options: OutputOptions): RunLogger {
+  const write = (line: string) => {
+    process.stderr.write(`${options.redactor ? options.redactor.redact(line) : line}\n`)
+  }
+  const info = (line: string) => {
+    if (!options.quiet) write(line)
+  }
+  return {
+    info,
+    warn: (message) => write(`${colour.yellow('warning:')} ${message}`),
+    debug: (message) => {
+      if (options.verbose) write(colour.dim(message))
+    },
+    stepDone: (step, ms) => info(`${colour.green('✔')} ${step} ${colour.dim(`${ms} ms`)}`),
+    stepFailed: (step, ms) => write(`${colour.red('✖')} ${step} ${colour.dim(`${ms} ms`)}`),
+    stepUndone: (step, error) =>
+      error
+        ? write(`${colour.red('↺')} undo ${step} failed: ${(error as Error).message}`)
+        : info(`${colour.yellow('↺')} undid ${step}`),
+  }
+}
+
+/** Prints an error (human form on stderr, or the `--json` document) and returns its exit code. */
+export function renderError(error: BerthError, options: OutputOptions): number {
+  const redact = (text: string) => (options.redactor ? options.redactor.redact(text) : text)
+  if (options.json) {
+    const document = {
+      ok: false,
+      error: {
+        code: error.code,
+        exitCode: error.exitCode,
+        message: error.message,
+        hint: error.hint ?? null,
+        step: error.step ?? null,
+        details: error.details ?? null,
+        undoErrors: undoErrorsOf(error).map((e) => e.message),
+      },
+    }
+    process.stdout.write(`${redact(JSON.stringify(document, null, 2))}\n`)
+    return error.exitCode
+  }
+  const lines = [`${colour.red('error:')} ${error.step ? `${error.step}: ` : ''}${error.message}`]
+  const problems = (error.details?.problems as string[] | undefined) ?? []
+  for (const problem of problems) lines.push(`  ${problem}`)
+  if (error.hint) lines.push(`${colour.dim('hint:')} ${error.hint}`)
+  for (const undo of undoErrorsOf(error)) lines.push(`${colour.red('also:')} ${undo.message}`)
+  process.stderr.write(`${redact(lines.join('\n'))}\n`)
+  return error.exitCode
+}
+
+function undoErrorsOf(error: BerthError): Error[] {
+  return ((error as BerthError & { undoErrors?: Error[] }).undoErrors ?? []).filter(Boolean)
+}

@@ -1,0 +1,104 @@
+import { ConfigError, type Plugin, pluginKey } from '@berth/contract'
+import type { PipelineEdit } from './config/schema.js'
+import type { BoundStep } from './runner.js'
+
+/**
+ * The built-in pipelines. Each CLI command runs one; a config's `pipelines` section can replace
+ * one wholesale or edit it (insert/remove/replace/append) without touching the runner.
+ */
+export const DEFAULT_PIPELINES: Record<string, string[]> = {
+  'sandbox.init': ['instance.detect', 'registry.claim', 'ports.check', 'env.write'],
+  'sandbox.slots': ['registry.slots'],
+  'sandbox.release': ['registry.releaseSlot'],
+  url: ['env.url'],
+  'config.show': ['config.show'],
+  'config.schema': ['config.schema'],
+  doctor: ['doctor.run'],
+}
+
+export function applyPipelineEdit(
+  name: string,
+  base: string[],
+  edit: string[] | PipelineEdit,
+  problems: string[],
+): string[] {
+  if (Array.isArray(edit)) return [...edit]
+  let steps = [...base]
+  const where = `pipelines.${name}`
+  for (const [index, step] of (edit.remove ?? []).entries()) {
+    if (!steps.includes(step)) problems.push(`${where}.remove[${index}]: "${step}" is not in the ${name} pipeline`)
+    steps = steps.filter((s) => s !== step)
+  }
+  for (const [from, to] of Object.entries(edit.replace ?? {})) {
+    if (!steps.includes(from)) problems.push(`${where}.replace.${from}: "${from}" is not in the ${name} pipeline`)
+    steps = steps.map((s) => (s === from ? to : s))
+  }
+  for (const [index, insert] of (edit.insert ?? []).entries()) {
+    const anchor = insert.before ?? insert.after!
+    const at = steps.indexOf(anchor)
+    if (at < 0) {
+      problems.push(
+        `${where}.insert[${index}].${insert.before ? 'before' : 'after'}: "${anchor}" is not in the ${name} pipeline`,
+      )
+      continue
+    }
+    steps.splice(insert.before ? at : at + 1, 0, insert.step)
+  }
+  steps.push(...(edit.append ?? []))
+  return steps
+}
+
+/** Every pipeline after the config's edits; problems are collected, not thrown, for one report. */
+export function resolvePipelines(
+  edits: Record<string, string[] | PipelineEdit>,
+  problems: string[],
+): Record<string, string[]> {
+  const pipelines: Record<string, string[]> = { ...DEFAULT_PIPELINES }
+  for (const [name, edit] of Object.entries(edits)) {
+    const base = DEFAULT_PIPELINES[name]
+    if (!base && !Array.isArray(edit)) {
+      problems.push(`pipelines.${name}: unknown pipeline (known: ${Object.keys(DEFAULT_PIPELINES).join(', ')})`)
+      continue
+    }
+    pipelines[name] = applyPipelineEdit(name, base ?? [], edit, problems)
+  }
+  return pipelines
+}
+
+/** Checks that every step a configured pipeline names exists in a loaded plugin. */
+export function checkStepRefs(
+  pipelines: Record<string, string[]>,
+  edited: string[],
+  plugins: Plugin[],
+  problems: string[],
+): void {
+  const byKey = new Map(plugins.map((p) => [pluginKey(p), p]))
+  for (const name of edited) {
+    for (const [index, ref] of (pipelines[name] ?? []).entries()) {
+      const [key, step] = ref.split('.') as [string, string]
+      const plugin = byKey.get(key)
+      if (!plugin) problems.push(`pipelines.${name}[${index}]: no plugin "${key}" is loaded (step "${ref}")`)
+      else if (!plugin.steps[step]) {
+        problems.push(
+          `pipelines.${name}[${index}]: plugin "${key}" has no step "${step}" (has: ${Object.keys(plugin.steps).join(', ')})`,
+        )
+      }
+    }
+  }
+}
+
+/** Binds a pipeline's step names to the loaded plugins' steps. */
+export function bindPipeline(name: string, refs: string[], plugins: Plugin[]): BoundStep[] {
+  const byKey = new Map(plugins.map((p) => [pluginKey(p), p]))
+  return refs.map((ref) => {
+    const [key, stepName] = ref.split('.') as [string, string]
+    const plugin = byKey.get(key)
+    const step = plugin?.steps[stepName]
+    if (!plugin || !step) {
+      throw new ConfigError(`pipeline ${name} names "${ref}", which no loaded plugin provides`, [
+        `pipelines.${name}: unknown step "${ref}"`,
+      ])
+    }
+    return { id: ref, plugin, step }
+  })
+}

@@ -1,0 +1,84 @@
+import { BerthError, OperationError, type Plugin, type Step, type TaskContext } from '@berth/contract'
+
+/** A step of a pipeline bound to its plugin: `id` is `<plugin key>.<step>`. */
+export interface BoundStep {
+  id: string
+  plugin: Plugin
+  step: Step
+}
+
+export interface RunHooks {
+  onStepDone?(id: string, ms: number): void
+  onStepFailed?(id: string, ms: number): void
+  onUndo?(id: string, error?: unknown): void
+}
+
+export interface StepTiming {
+  step: string
+  ms: number
+  status: 'done' | 'failed' | 'undone' | 'undo-failed'
+}
+
+/** A failed pipeline's error carries the undo errors here; they never replace the original. */
+export type PipelineError = BerthError & { undoErrors?: Error[]; timings?: StepTiming[] }
+
+/**
+ * Runs the steps in order. When one fails, the steps that completed are undone in reverse order
+ * (every undo runs, even when an earlier undo failed) and the original error is thrown, tagged
+ * with the failing step and carrying the undo errors. `keep` skips the undo (the user asked to
+ * keep what was made).
+ */
+export async function runPipeline(
+  steps: BoundStep[],
+  ctx: TaskContext,
+  hooks: RunHooks = {},
+  options: { keep?: boolean } = {},
+): Promise<StepTiming[]> {
+  const completed: BoundStep[] = []
+  const timings: StepTiming[] = []
+  for (const bound of steps) {
+    const started = performance.now()
+    try {
+      if (ctx.signal.aborted) throw new OperationError('interrupted', { code: 'E_INTERRUPTED' })
+      await bound.step.run(ctx)
+      const ms = Math.round(performance.now() - started)
+      timings.push({ step: bound.id, ms, status: 'done' })
+      hooks.onStepDone?.(bound.id, ms)
+      completed.push(bound)
+    } catch (raw) {
+      const ms = Math.round(performance.now() - started)
+      timings.push({ step: bound.id, ms, status: 'failed' })
+      hooks.onStepFailed?.(bound.id, ms)
+      const error = asBerthError(raw, bound.id) as PipelineError
+      error.step ??= bound.id
+      error.undoErrors = options.keep ? [] : await undoAll(completed, ctx, timings, hooks)
+      error.timings = timings
+      throw error
+    }
+  }
+  return timings
+}
+
+async function undoAll(completed: BoundStep[], ctx: TaskContext, timings: StepTiming[], hooks: RunHooks) {
+  const errors: Error[] = []
+  for (const bound of [...completed].reverse()) {
+    if (!bound.step.undo) continue
+    const started = performance.now()
+    try {
+      await bound.step.undo(ctx)
+      timings.push({ step: bound.id, ms: Math.round(performance.now() - started), status: 'undone' })
+      hooks.onUndo?.(bound.id)
+    } catch (error) {
+      timings.push({ step: bound.id, ms: Math.round(performance.now() - started), status: 'undo-failed' })
+      hooks.onUndo?.(bound.id, error)
+      errors.push(new Error(`undo of ${bound.id} failed: ${(error as Error).message}`, { cause: error }))
+    }
+  }
+  return errors
+}
+
+function asBerthError(error: unknown, stepId: string): BerthError {
+  if (error instanceof BerthError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new OperationError(`step ${stepId} failed: ${message}`, { cause: error })
+}
