@@ -23,6 +23,8 @@ export interface CommandSpec {
   kind?: CommandKind
   /** Extra lines for `--help`. */
   details?: string
+  /** Pipeline entries left out when a boolean flag is set, e.g. `{ 'no-up': ['@stack.up'] }`. */
+  drop?: Record<string, string[]>
 }
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
@@ -39,7 +41,52 @@ const slotOption: OptionSpec = {
   description: 'use slot N instead of the lowest free pool slot',
 }
 
+const upOptions: Record<string, OptionSpec> = {
+  'no-wait': { type: 'boolean', description: 'start the containers but skip the startability gate' },
+  build: { type: 'boolean', description: 'rebuild images before starting' },
+  timeout: { type: 'string', value: 'S', description: 'gate deadline in seconds (default: config gate.timeout, 120)' },
+  'no-secrets': { type: 'boolean', description: "skip the secrets provider; use the config's insecure defaults" },
+}
+const forceOption: OptionSpec = {
+  type: 'boolean',
+  description: 'remove even with uncommitted or unpushed work (it is lost)',
+}
+const downOptions: Record<string, OptionSpec> = {
+  volumes: { type: 'boolean', description: "also remove the instance's volumes (its data)" },
+}
+
 export const COMMANDS: CommandSpec[] = [
+  {
+    path: ['impl'],
+    summary: 'worktree ../<project>-impl-<feature> on impl/<feature>, claim a slot, write .env.sandbox, start, gate',
+    args: ['<feature>'],
+    options: {
+      slot: slotOption,
+      'no-up': { type: 'boolean', description: 'create and register only; start later with sandbox up' },
+      from: { type: 'string', value: 'REF', description: "start the branch from REF (default: the remote's default branch)" },
+      ...upOptions,
+      'keep-on-failure': { type: 'boolean', description: 'on failure, keep what was made (for debugging) instead of undoing' },
+    },
+    pipeline: 'impl',
+    kind: 'impl',
+    drop: { 'no-up': ['@stack.up'] },
+  },
+  {
+    path: ['spec'],
+    summary: 'worktree ../<project>-spec-<feature> on spec/<feature>; no slot, no containers',
+    args: ['<feature>'],
+    options: { from: { type: 'string', value: 'REF', description: 'start the branch from REF' } },
+    pipeline: 'spec',
+    kind: 'spec',
+  },
+  {
+    path: ['done'],
+    summary: 'refuse on unsaved work unless --force; stop, remove volumes, remove the worktree, release the slot',
+    args: ['<name>'],
+    options: { force: forceOption },
+    pipeline: 'done',
+  },
+  { path: ['worktrees'], summary: 'every worktree of the repository with kind, branch, slot and dirty/unpushed state', pipeline: 'worktrees' },
   {
     path: ['sandbox', 'init'],
     summary: 'register the current clone or worktree as a sandbox: claim a slot, write .env.sandbox',
@@ -50,16 +97,63 @@ export const COMMANDS: CommandSpec[] = [
     pipeline: 'sandbox.init',
     kind: 'sandbox',
   },
+  { path: ['sandbox', 'up'], summary: 'start the stack (port check, lint, secrets, compose up) and run the gate', options: upOptions, pipeline: 'sandbox.up' },
+  { path: ['sandbox', 'down'], summary: "stop the stack (its data stays unless --volumes)", options: downOptions, pipeline: 'sandbox.down' },
+  { path: ['sandbox', 'status'], summary: "this instance: containers and their health, ports, URLs", pipeline: 'sandbox.status' },
+  {
+    path: ['sandbox', 'list'],
+    summary: 'all instances: slot, state, running/total containers, API port, age; orphan stacks',
+    pipeline: 'sandbox.list',
+  },
   {
     path: ['sandbox', 'slots'],
     summary: 'list every slot: pool or manual, free or claimed, and its ports',
     pipeline: 'sandbox.slots',
   },
   {
+    path: ['sandbox', 'logs'],
+    summary: "the stack's logs (secrets redacted)",
+    args: ['[service]?'],
+    options: {
+      follow: { type: 'boolean', short: 'f', description: 'keep streaming' },
+      tail: { type: 'string', value: 'N', description: 'last N lines per service' },
+    },
+    pipeline: 'sandbox.logs',
+  },
+  {
+    path: ['sandbox', 'destroy'],
+    summary: 'stop the stack, remove its volumes, release the slot, remove the worktree berth made',
+    options: { force: forceOption, 'keep-worktree': { type: 'boolean', description: 'keep the folder' } },
+    pipeline: 'sandbox.destroy',
+    drop: { 'keep-worktree': ['worktree.check', 'worktree.remove'] },
+  },
+  {
     path: ['sandbox', 'release'],
     summary: "release a slot's claim (stale claims); never touches folders or containers",
     args: ['<slot>'],
     pipeline: 'sandbox.release',
+  },
+  {
+    path: ['local-prod', 'init'],
+    summary: 'register this clone (not a worktree) as the singleton local-prod on slot 0',
+    pipeline: 'local-prod.init',
+    kind: 'local-prod',
+  },
+  { path: ['local-prod', 'up'], summary: 'start local-prod (secrets required) and run the gate', options: upOptions, pipeline: 'local-prod.up', kind: 'local-prod' },
+  { path: ['local-prod', 'down'], summary: 'stop local-prod', options: downOptions, pipeline: 'local-prod.down', kind: 'local-prod' },
+  { path: ['local-prod', 'status'], summary: "local-prod's containers and health", pipeline: 'local-prod.status', kind: 'local-prod' },
+  {
+    path: ['local-prod', 'destroy'],
+    summary: 'stop local-prod, remove its volumes and release slot 0 (acts on the registered path)',
+    options: { force: forceOption },
+    pipeline: 'local-prod.destroy',
+    kind: 'local-prod',
+  },
+  {
+    path: ['gate'],
+    summary: 'run the startability gate alone',
+    options: { timeout: upOptions.timeout! },
+    pipeline: 'gate',
   },
   {
     path: ['url'],
@@ -70,11 +164,7 @@ export const COMMANDS: CommandSpec[] = [
     },
     pipeline: 'url',
   },
-  {
-    path: ['config', 'show'],
-    summary: 'print the resolved config (defaults and presets filled in)',
-    pipeline: 'config.show',
-  },
+  { path: ['config', 'show'], summary: 'print the resolved config (defaults and presets filled in)', pipeline: 'config.show' },
   {
     path: ['config', 'schema'],
     summary: 'print the JSON Schema of the config file (for editor completion)',
@@ -82,7 +172,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['doctor'],
-    summary: 'check git, the Docker engine, compose flavour, op, the registry and stale claims',
+    summary: 'check git, the Docker engine, compose flavour, op, the registry, stale claims and orphans',
     pipeline: 'doctor',
   },
 ]

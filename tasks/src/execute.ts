@@ -14,7 +14,7 @@ import { detectRepo } from './builtin/git.js'
 import type { Invocation } from './cli.js'
 import { findConfig, parseCore, resolveConfig } from './config/load.js'
 import { createLogger, renderError } from './output.js'
-import { bindPipeline, checkStepRefs, resolvePipelines } from './pipelines.js'
+import { bindPipeline, checkStepRefs, expandPipeline, resolvePipelines } from './pipelines.js'
 import { loadPlugins } from './plugins.js'
 import { renderResult } from './render.js'
 import { runPipeline } from './runner.js'
@@ -69,7 +69,8 @@ export async function execute(invocation: Invocation): Promise<number> {
     const pipelines = resolvePipelines(core.pipelines, problems)
     checkStepRefs(pipelines, Object.keys(core.pipelines), plugins, problems)
     const config = resolveConfig(found, plugins, repo?.root, problems)
-    const steps = bindPipeline(command.pipeline, pipelines[command.pipeline] ?? [], plugins)
+    const drop = new Set(Object.entries(command.drop ?? {}).flatMap(([flag, refs]) => (flags[flag] === true ? refs : [])))
+    const steps = bindPipeline(command.pipeline, expandPipeline(command.pipeline, pipelines, drop), plugins)
     const services: BerthServices = {}
     const ctx: TaskContext = {
       task: command.pipeline,
@@ -89,11 +90,16 @@ export async function execute(invocation: Invocation): Promise<number> {
       state: { runner: { plugins, pipelines } },
     }
     for (const plugin of plugins) Object.assign(services, await plugin.services?.(ctx))
-    await runPipeline(steps, ctx, {
-      onStepDone: (id, ms) => log.stepDone(id, ms),
-      onStepFailed: (id, ms) => log.stepFailed(id, ms),
-      onUndo: (id, error) => log.stepUndone(id, error),
-    })
+    await runPipeline(
+      steps,
+      ctx,
+      {
+        onStepDone: (id, ms) => log.stepDone(id, ms),
+        onStepFailed: (id, ms) => log.stepFailed(id, ms),
+        onUndo: (id, error) => log.stepUndone(id, error),
+      },
+      { keep: flags['keep-on-failure'] === true },
+    )
     const exitCode = typeof ctx.state.exitCode === 'number' ? (ctx.state.exitCode as number) : 0
     renderResult(command, ctx.output, { json, redactor, ok: exitCode === 0 })
     return exitCode

@@ -7,7 +7,25 @@ import type { BoundStep } from './runner.js'
  * one wholesale or edit it (insert/remove/replace/append) without touching the runner.
  */
 export const DEFAULT_PIPELINES: Record<string, string[]> = {
+  // Shared by every command that starts containers, so secrets and the gate run on every path.
+  'stack.up': ['ports.check', 'compose.lint', 'secrets.load', 'compose.up', 'gate.wait'],
+  spec: ['worktree.plan', 'registry.claim', 'worktree.create'],
+  impl: ['worktree.plan', 'registry.claim', 'worktree.create', 'ports.check', 'env.write', '@stack.up'],
+  done: ['registry.resolve', 'worktree.check', 'compose.destroy', 'worktree.remove', 'registry.release'],
+  worktrees: ['worktree.list'],
   'sandbox.init': ['instance.detect', 'registry.claim', 'ports.check', 'env.write'],
+  'sandbox.up': ['registry.resolve', '@stack.up'],
+  'sandbox.down': ['registry.resolve', 'compose.down'],
+  'sandbox.status': ['registry.resolve', 'compose.status'],
+  'sandbox.list': ['registry.list', 'compose.list'],
+  'sandbox.logs': ['registry.resolve', 'compose.logs'],
+  'sandbox.destroy': ['registry.resolve', 'worktree.check', 'compose.destroy', 'worktree.remove', 'registry.release'],
+  gate: ['registry.resolve', 'gate.wait'],
+  'local-prod.init': ['instance.detect', 'registry.claim', 'ports.check', 'env.write'],
+  'local-prod.up': ['registry.resolve', '@stack.up'],
+  'local-prod.down': ['registry.resolve', 'compose.down'],
+  'local-prod.status': ['registry.resolve', 'compose.status'],
+  'local-prod.destroy': ['registry.resolve', 'worktree.check', 'compose.destroy', 'worktree.remove', 'registry.release'],
   'sandbox.slots': ['registry.slots'],
   'sandbox.release': ['registry.releaseSlot'],
   url: ['env.url'],
@@ -75,6 +93,10 @@ export function checkStepRefs(
   const byKey = new Map(plugins.map((p) => [pluginKey(p), p]))
   for (const name of edited) {
     for (const [index, ref] of (pipelines[name] ?? []).entries()) {
+      if (ref.startsWith('@')) {
+        if (!pipelines[ref.slice(1)]) problems.push(`pipelines.${name}[${index}]: no pipeline "${ref.slice(1)}" to include`)
+        continue
+      }
       const [key, step] = ref.split('.') as [string, string]
       const plugin = byKey.get(key)
       if (!plugin) problems.push(`pipelines.${name}[${index}]: no plugin "${key}" is loaded (step "${ref}")`)
@@ -85,6 +107,25 @@ export function checkStepRefs(
       }
     }
   }
+}
+
+/**
+ * Expands `@name` entries into that pipeline's steps (so `impl` and `sandbox up` share one
+ * `stack.up`), leaving out the includes and steps in `drop` (e.g. `--no-up` drops `@stack.up`).
+ */
+export function expandPipeline(
+  name: string,
+  pipelines: Record<string, string[]>,
+  drop: Set<string> = new Set(),
+  seen: string[] = [],
+): string[] {
+  if (seen.includes(name)) throw new ConfigError(`pipeline ${name} includes itself`, [`pipelines.${name}: include cycle ${[...seen, name].join(' -> ')}`])
+  const refs = pipelines[name]
+  if (!refs) throw new ConfigError(`no pipeline named ${name}`, [`pipelines.${name}: unknown pipeline`])
+  return refs.flatMap((ref) => {
+    if (drop.has(ref)) return []
+    return ref.startsWith('@') ? expandPipeline(ref.slice(1), pipelines, drop, [...seen, name]) : [ref]
+  })
 }
 
 /** Binds a pipeline's step names to the loaded plugins' steps. */

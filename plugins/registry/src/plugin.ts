@@ -104,7 +104,16 @@ export function registryPlugin(): Plugin {
           const instances = await projectInstances(ctx)
           let record: StoredInstance | undefined
           if (ctx.request.name) record = resolveByName(instances, ctx.request.name, ctx.config.project)
-          else {
+          else if (ctx.request.kind === 'local-prod') {
+            // local-prod commands act on the registered path, never on the cwd.
+            record = instances.find((r) => r.kind === 'local-prod')
+            if (!record) {
+              throw new UsageError(`no local-prod is registered for ${ctx.config.project}`, {
+                code: 'E_NOT_AN_INSTANCE',
+                hint: "run 'berth local-prod init' in the clone that should be local-prod",
+              })
+            }
+          } else {
             const envFile = findEnvFile(ctx.cwd)
             const id = envFile ? parseEnvFile(await readFile(envFile, 'utf8'), envFile).INSTANCE_ID : undefined
             record = (id ? instances.find((r) => r.id === id) : undefined) ?? resolveByCwd(instances, ctx.cwd)

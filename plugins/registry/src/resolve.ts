@@ -16,7 +16,8 @@ export function resolveByName(instances: StoredInstance[], name: string, project
     (r) => r.project === project && KINDS.some((k) => r.id === `${project}-${k}-${name}`),
   )
   if (expanded.length === 1) return expanded[0]!
-  const feature = (r: StoredInstance) => r.id.replace(new RegExp(`^${escapeRegExp(r.project)}-(${KINDS.join('|')})-`), '')
+  const feature = (r: StoredInstance) =>
+    r.id.replace(new RegExp(`^${escapeRegExp(r.project)}-(${KINDS.join('|')})-`), '')
   const prefixed = (expanded.length > 1 ? expanded : instances).filter(
     (r) => r.id.startsWith(name) || feature(r).startsWith(name),
   )

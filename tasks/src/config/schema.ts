@@ -1,9 +1,11 @@
 import { z } from 'zod'
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
-const STEP_REF = /^[a-z0-9][a-z0-9_-]*\.[A-Za-z][A-Za-z0-9_-]*$/
+const STEP_REF = /^([a-z0-9][a-z0-9_-]*\.[A-Za-z][A-Za-z0-9_-]*|@[a-z0-9][a-z0-9.-]*)$/
 
-export const stepRefSchema = z.string().regex(STEP_REF, 'must name a step as <plugin>.<step>, e.g. compose.up')
+export const stepRefSchema = z
+  .string()
+  .regex(STEP_REF, 'must name a step as <plugin>.<step> (e.g. compose.up) or include a pipeline as @<name>')
 
 export const pipelineEditSchema = z
   .object({
