@@ -63,9 +63,16 @@ export const COMMANDS: CommandSpec[] = [
     options: {
       slot: slotOption,
       'no-up': { type: 'boolean', description: 'create and register only; start later with sandbox up' },
-      from: { type: 'string', value: 'REF', description: "start the branch from REF (default: the remote's default branch)" },
+      from: {
+        type: 'string',
+        value: 'REF',
+        description: "start the branch from REF (default: the remote's default branch)",
+      },
       ...upOptions,
-      'keep-on-failure': { type: 'boolean', description: 'on failure, keep what was made (for debugging) instead of undoing' },
+      'keep-on-failure': {
+        type: 'boolean',
+        description: 'on failure, keep what was made (for debugging) instead of undoing',
+      },
     },
     pipeline: 'impl',
     kind: 'impl',
@@ -86,7 +93,11 @@ export const COMMANDS: CommandSpec[] = [
     options: { force: forceOption },
     pipeline: 'done',
   },
-  { path: ['worktrees'], summary: 'every worktree of the repository with kind, branch, slot and dirty/unpushed state', pipeline: 'worktrees' },
+  {
+    path: ['worktrees'],
+    summary: 'every worktree of the repository with kind, branch, slot and dirty/unpushed state',
+    pipeline: 'worktrees',
+  },
   {
     path: ['sandbox', 'init'],
     summary: 'register the current clone or worktree as a sandbox: claim a slot, write .env.sandbox',
@@ -97,9 +108,23 @@ export const COMMANDS: CommandSpec[] = [
     pipeline: 'sandbox.init',
     kind: 'sandbox',
   },
-  { path: ['sandbox', 'up'], summary: 'start the stack (port check, lint, secrets, compose up) and run the gate', options: upOptions, pipeline: 'sandbox.up' },
-  { path: ['sandbox', 'down'], summary: "stop the stack (its data stays unless --volumes)", options: downOptions, pipeline: 'sandbox.down' },
-  { path: ['sandbox', 'status'], summary: "this instance: containers and their health, ports, URLs", pipeline: 'sandbox.status' },
+  {
+    path: ['sandbox', 'up'],
+    summary: 'start the stack (port check, lint, secrets, compose up) and run the gate',
+    options: upOptions,
+    pipeline: 'sandbox.up',
+  },
+  {
+    path: ['sandbox', 'down'],
+    summary: 'stop the stack (its data stays unless --volumes)',
+    options: downOptions,
+    pipeline: 'sandbox.down',
+  },
+  {
+    path: ['sandbox', 'status'],
+    summary: 'this instance: containers and their health, ports, URLs',
+    pipeline: 'sandbox.status',
+  },
   {
     path: ['sandbox', 'list'],
     summary: 'all instances: slot, state, running/total containers, API port, age; orphan stacks',
@@ -139,9 +164,26 @@ export const COMMANDS: CommandSpec[] = [
     pipeline: 'local-prod.init',
     kind: 'local-prod',
   },
-  { path: ['local-prod', 'up'], summary: 'start local-prod (secrets required) and run the gate', options: upOptions, pipeline: 'local-prod.up', kind: 'local-prod' },
-  { path: ['local-prod', 'down'], summary: 'stop local-prod', options: downOptions, pipeline: 'local-prod.down', kind: 'local-prod' },
-  { path: ['local-prod', 'status'], summary: "local-prod's containers and health", pipeline: 'local-prod.status', kind: 'local-prod' },
+  {
+    path: ['local-prod', 'up'],
+    summary: 'start local-prod (secrets required) and run the gate',
+    options: upOptions,
+    pipeline: 'local-prod.up',
+    kind: 'local-prod',
+  },
+  {
+    path: ['local-prod', 'down'],
+    summary: 'stop local-prod',
+    options: downOptions,
+    pipeline: 'local-prod.down',
+    kind: 'local-prod',
+  },
+  {
+    path: ['local-prod', 'status'],
+    summary: "local-prod's containers and health",
+    pipeline: 'local-prod.status',
+    kind: 'local-prod',
+  },
   {
     path: ['local-prod', 'destroy'],
     summary: 'stop local-prod, remove its volumes and release slot 0 (acts on the registered path)',
@@ -164,7 +206,11 @@ export const COMMANDS: CommandSpec[] = [
     },
     pipeline: 'url',
   },
-  { path: ['config', 'show'], summary: 'print the resolved config (defaults and presets filled in)', pipeline: 'config.show' },
+  {
+    path: ['config', 'show'],
+    summary: 'print the resolved config (defaults and presets filled in)',
+    pipeline: 'config.show',
+  },
   {
     path: ['config', 'schema'],
     summary: 'print the JSON Schema of the config file (for editor completion)',

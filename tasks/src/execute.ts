@@ -69,7 +69,9 @@ export async function execute(invocation: Invocation): Promise<number> {
     const pipelines = resolvePipelines(core.pipelines, problems)
     checkStepRefs(pipelines, Object.keys(core.pipelines), plugins, problems)
     const config = resolveConfig(found, plugins, repo?.root, problems)
-    const drop = new Set(Object.entries(command.drop ?? {}).flatMap(([flag, refs]) => (flags[flag] === true ? refs : [])))
+    const drop = new Set(
+      Object.entries(command.drop ?? {}).flatMap(([flag, refs]) => (flags[flag] === true ? refs : [])),
+    )
     const steps = bindPipeline(command.pipeline, expandPipeline(command.pipeline, pipelines, drop), plugins)
     const services: BerthServices = {}
     const ctx: TaskContext = {

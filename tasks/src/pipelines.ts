@@ -25,7 +25,13 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   'local-prod.up': ['registry.resolve', '@stack.up'],
   'local-prod.down': ['registry.resolve', 'compose.down'],
   'local-prod.status': ['registry.resolve', 'compose.status'],
-  'local-prod.destroy': ['registry.resolve', 'worktree.check', 'compose.destroy', 'worktree.remove', 'registry.release'],
+  'local-prod.destroy': [
+    'registry.resolve',
+    'worktree.check',
+    'compose.destroy',
+    'worktree.remove',
+    'registry.release',
+  ],
   'sandbox.slots': ['registry.slots'],
   'sandbox.release': ['registry.releaseSlot'],
   url: ['env.url'],
@@ -94,7 +100,8 @@ export function checkStepRefs(
   for (const name of edited) {
     for (const [index, ref] of (pipelines[name] ?? []).entries()) {
       if (ref.startsWith('@')) {
-        if (!pipelines[ref.slice(1)]) problems.push(`pipelines.${name}[${index}]: no pipeline "${ref.slice(1)}" to include`)
+        if (!pipelines[ref.slice(1)])
+          problems.push(`pipelines.${name}[${index}]: no pipeline "${ref.slice(1)}" to include`)
         continue
       }
       const [key, step] = ref.split('.') as [string, string]
@@ -119,7 +126,10 @@ export function expandPipeline(
   drop: Set<string> = new Set(),
   seen: string[] = [],
 ): string[] {
-  if (seen.includes(name)) throw new ConfigError(`pipeline ${name} includes itself`, [`pipelines.${name}: include cycle ${[...seen, name].join(' -> ')}`])
+  if (seen.includes(name))
+    throw new ConfigError(`pipeline ${name} includes itself`, [
+      `pipelines.${name}: include cycle ${[...seen, name].join(' -> ')}`,
+    ])
   const refs = pipelines[name]
   if (!refs) throw new ConfigError(`no pipeline named ${name}`, [`pipelines.${name}: unknown pipeline`])
   return refs.flatMap((ref) => {

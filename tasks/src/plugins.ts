@@ -8,12 +8,24 @@ import type { PluginEntry } from './config/schema.js'
 
 /** Built-in plugins, imported only when a command runs (never for --help / --version). */
 export async function builtinPlugins(): Promise<Plugin[]> {
-  const [ports, registry, core] = await Promise.all([
+  const [ports, registry, worktree, secrets, gate, compose, core] = await Promise.all([
     import('@berth/ports'),
     import('@berth/registry'),
+    import('@berth/worktree'),
+    import('@berth/secrets'),
+    import('@berth/gate'),
+    import('@berth/compose'),
     import('./builtin/index.js'),
   ])
-  return [ports.portsPlugin(), registry.registryPlugin(), ...core.corePlugins()]
+  return [
+    ports.portsPlugin(),
+    registry.registryPlugin(),
+    worktree.worktreePlugin(),
+    secrets.secretsPlugin(),
+    gate.gatePlugin(),
+    compose.composePlugin(),
+    ...core.corePlugins(),
+  ]
 }
 
 function isPlugin(value: unknown): value is Plugin {

@@ -17,7 +17,9 @@ export function parseEnvFile(text: string, file = '.env.sandbox'): Record<string
     const eq = line.indexOf('=')
     const key = eq > 0 ? line.slice(0, eq).trim() : ''
     if (!ENV_KEY_PATTERN.test(key)) {
-      throw new UsageError(`${file}:${index + 1}: expected KEY=value, got ${JSON.stringify(line.slice(0, 60))}`, {
+      // Quote only what precedes '=': the rest may be a secret (env-file secrets use this parser).
+      const shown = JSON.stringify((eq >= 0 ? line.slice(0, eq) : line).slice(0, 40))
+      throw new UsageError(`${file}:${index + 1}: expected KEY=value, the part before '=' is ${shown}`, {
         hint: `fix or delete that line; regenerate the file with 'berth doctor --fix'`,
       })
     }

@@ -35,3 +35,11 @@ export function validateName(input: string, what = 'name'): string {
   if (!NAME_PATTERN.test(slug)) throw new UsageError(`${what} ${shown} is not a valid name`, { hint: fix })
   return slug
 }
+
+/**
+ * The instance id for a folder or name: its slug with `.` turned into `-`, because compose
+ * project names (= instance ids) allow only `[a-z0-9_-]` (v1 silently drops dots, v2 refuses them).
+ */
+export function instanceIdFor(name: string): string {
+  return slugify(name).replace(/\./g, '-')
+}

@@ -35,11 +35,21 @@ export function slotPorts(layout: PortLayout, slot: number): Record<string, numb
 }
 
 /**
- * Problems that make a layout unusable over slots `0..maxSlot`: a port outside 1..65535 or two
- * variables (of one slot or of two slots) sharing a port. Empty when the layout is sound.
+ * Problems that make a layout unusable over slots `0..maxSlot`: a port outside 1..65535, two
+ * variables (of one slot or of two slots) sharing a port, or two entries generating the same
+ * variable name. Empty when the layout is sound.
  */
 export function layoutProblems(layout: PortLayout, maxSlot: number): string[] {
   const problems: string[] = []
+  // `W: {count: 2}` generates W_1 and W_2; a second entry named `W_1` would silently overwrite one.
+  const generatedBy = new Map<string, string>()
+  for (const [name, spec] of Object.entries(layout)) {
+    for (const variable of Object.keys(slotPorts({ [name]: spec }, 0))) {
+      const previous = generatedBy.get(variable)
+      if (previous) problems.push(`ports.${name}: defines ${variable}, which ports.${previous} already defines`)
+      else generatedBy.set(variable, name)
+    }
+  }
   const owner = new Map<number, string>()
   for (let slot = 0; slot <= maxSlot; slot++) {
     for (const [name, port] of Object.entries(slotPorts(layout, slot))) {

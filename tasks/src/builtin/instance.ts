@@ -3,8 +3,8 @@ import {
   definePlugin,
   EnvironmentError,
   type InstanceKind,
+  instanceIdFor,
   type Plugin,
-  slugify,
   UsageError,
   validateName,
 } from '@berth/contract'
@@ -33,7 +33,9 @@ export function instancePlugin(): Plugin {
               hint: 'clone the repository into its own folder (git clone …) and run local-prod init there',
             })
           }
-          const id = ctx.request.name ? validateName(ctx.request.name, '--name') : slugify(basename(ctx.repo.checkout))
+          const id = instanceIdFor(
+            ctx.request.name ? validateName(ctx.request.name, '--name') : basename(ctx.repo.checkout),
+          )
           if (!id)
             throw new UsageError(`cannot derive an instance id from ${ctx.repo.checkout}`, { hint: 'pass --name NAME' })
           validateName(id, 'instance id')

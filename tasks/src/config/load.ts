@@ -28,7 +28,10 @@ export interface FoundConfig {
 /** Imports a TypeScript module through tsx, loaded only when a `.ts` file is actually met. */
 export async function importTypeScript(file: string): Promise<unknown> {
   const { tsImport } = await import('tsx/esm/api')
-  return tsImport(file, import.meta.url)
+  const mod = (await tsImport(file, import.meta.url)) as { default?: { __esModule?: boolean } }
+  // Outside a `"type": "module"` package tsx compiles the file to CommonJS: its ES exports then
+  // arrive wrapped as `default` (with `__esModule`), so unwrap them to the module's own exports.
+  return mod.default?.__esModule === true ? mod.default : mod
 }
 
 /** Finds the config from `cwd` upward (stopping at `stopDir`), cosmiconfig module name `berth`. */

@@ -1,0 +1,138 @@
+import {
+  dockerSocketPath,
+  type EngineContainer,
+  EnvironmentError,
+  engineRequest,
+  OperationError,
+} from '@berth/contract'
+
+/** The compose label every container, volume and network of a project carries. */
+export const PROJECT_LABEL = 'com.docker.compose.project'
+
+/** The subset of `GET /volumes` berth reads. */
+export interface EngineVolume {
+  Name: string
+  Labels: Record<string, string> | null
+}
+
+/** The subset of `GET /networks` berth reads. */
+export interface EngineNetwork {
+  Id: string
+  Name: string
+  Labels: Record<string, string> | null
+}
+
+/** Everything the engine holds for one compose project. */
+export interface ProjectResources {
+  containers: EngineContainer[]
+  volumes: EngineVolume[]
+  networks: EngineNetwork[]
+}
+
+export interface EngineOptions {
+  socketPath?: string
+}
+
+function labelFilter(label: string): string {
+  return encodeURIComponent(JSON.stringify({ label: [label] }))
+}
+
+/** All volumes carrying a compose project label (or one project's), in one request. */
+export async function listComposeVolumes(project?: string, options: EngineOptions = {}): Promise<EngineVolume[]> {
+  const label = project === undefined ? PROJECT_LABEL : `${PROJECT_LABEL}=${project}`
+  const answer = await engineRequest<{ Volumes: EngineVolume[] | null }>(
+    `/volumes?filters=${labelFilter(label)}`,
+    options,
+  )
+  return answer.Volumes ?? []
+}
+
+/** All networks carrying a compose project label (or one project's), in one request. */
+export function listComposeNetworks(project?: string, options: EngineOptions = {}): Promise<EngineNetwork[]> {
+  const label = project === undefined ? PROJECT_LABEL : `${PROJECT_LABEL}=${project}`
+  return engineRequest<EngineNetwork[]>(`/networks?filters=${labelFilter(label)}`, options)
+}
+
+/** Containers (running or not), volumes and networks labelled with `project`: three requests. */
+export async function projectResources(project: string, options: EngineOptions = {}): Promise<ProjectResources> {
+  const label = labelFilter(`${PROJECT_LABEL}=${project}`)
+  const [containers, volumes, networks] = await Promise.all([
+    engineRequest<EngineContainer[]>(`/containers/json?all=1&filters=${label}`, options),
+    listComposeVolumes(project, options),
+    listComposeNetworks(project, options),
+  ])
+  return { containers, volumes, networks }
+}
+
+export interface SweepReport {
+  containers: string[]
+  volumes: string[]
+  networks: string[]
+}
+
+/**
+ * Removes, through the engine API, every container (forced, with its anonymous volumes), network
+ * and volume labelled with `project` — what `compose down --volumes` may leave behind after a
+ * failed start. Returns the names it removed; already-gone objects are not errors. Throws an
+ * {@link OperationError} naming whatever still remains afterwards.
+ */
+export async function sweepProject(project: string, options: EngineOptions = {}): Promise<SweepReport> {
+  const found = await projectResources(project, options)
+  const removed: SweepReport = { containers: [], volumes: [], networks: [] }
+  const failures: string[] = []
+  const remove = async (kind: keyof SweepReport, name: string, path: string) => {
+    const status = await engineDelete(path, options)
+    if (status < 300 || status === 404) removed[kind].push(name)
+    else failures.push(`${kind.slice(0, -1)} ${name} (engine answered ${status})`)
+  }
+  // Containers first: networks and volumes cannot go while a container uses them.
+  await Promise.all(
+    found.containers.map((c) =>
+      remove('containers', containerName(c), `/containers/${encodeURIComponent(c.Id)}?force=1&v=1`),
+    ),
+  )
+  await Promise.all(found.networks.map((n) => remove('networks', n.Name, `/networks/${encodeURIComponent(n.Id)}`)))
+  await Promise.all(found.volumes.map((v) => remove('volumes', v.Name, `/volumes/${encodeURIComponent(v.Name)}`)))
+  const left = await projectResources(project, options)
+  const remaining = [
+    ...left.containers.map((c) => `container ${containerName(c)}`),
+    ...left.networks.map((n) => `network ${n.Name}`),
+    ...left.volumes.map((v) => `volume ${v.Name}`),
+  ]
+  if (remaining.length > 0) {
+    throw new OperationError(`could not remove everything of compose project ${project}: ${remaining.join(', ')}`, {
+      code: 'E_COMPOSE_LEFTOVERS',
+      hint: `inspect with 'docker ps -a --filter label=${PROJECT_LABEL}=${project}' and remove them by hand`,
+      details: { remaining, failures },
+    })
+  }
+  return removed
+}
+
+/** A container's name without the engine's leading slash. */
+export function containerName(container: Pick<EngineContainer, 'Names' | 'Id'>): string {
+  return container.Names[0]?.replace(/^\//, '') ?? container.Id.slice(0, 12)
+}
+
+/**
+ * `DELETE` on the engine API, answering the HTTP status instead of throwing for 4xx (a 404 means
+ * "already gone" here). The contract's `engineRequest` throws for every status >= 400.
+ */
+async function engineDelete(path: string, options: EngineOptions): Promise<number> {
+  const socketPath = options.socketPath ?? dockerSocketPath()
+  const { Client } = await import('undici')
+  const client = new Client('http://localhost', { socketPath, connect: { timeout: 2000 } })
+  try {
+    const response = await client.request({ path, method: 'DELETE', headersTimeout: 60_000, bodyTimeout: 60_000 })
+    await response.body.dump()
+    return response.statusCode
+  } catch (error) {
+    throw new EnvironmentError(`Docker engine not reachable at ${socketPath}`, {
+      code: 'E_NO_ENGINE',
+      hint: 'start Docker (or set DOCKER_HOST=unix:///path/to/docker.sock) and try again',
+      cause: error,
+    })
+  } finally {
+    await client.close().catch(() => {})
+  }
+}

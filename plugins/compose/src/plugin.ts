@@ -1,0 +1,49 @@
+import type { BerthServices, Plugin, Step, TaskContext } from '@berth/contract'
+import { composeConfigSchema } from './schema.js'
+import { composeServices } from './services.js'
+import { composeDoctorStep } from './steps/doctor.js'
+import { composeDestroyStep, composeDownStep } from './steps/down.js'
+import { composeLintStep } from './steps/lint.js'
+import { composeListStep } from './steps/list.js'
+import { composeLogsStep, type LogsOutput } from './steps/logs.js'
+import { composeStatusStep } from './steps/status.js'
+import { composeUpStep } from './steps/up.js'
+import { COMPOSE_PLUGIN_VERSION } from './version.js'
+
+export type ComposeStepName = 'lint' | 'up' | 'down' | 'destroy' | 'status' | 'logs' | 'list' | 'doctor'
+
+/** The plugin with its step names and services known to the type checker. */
+export interface ComposePlugin extends Plugin {
+  steps: Record<ComposeStepName, Step>
+  services(ctx: TaskContext): BerthServices
+}
+
+export interface ComposePluginOptions {
+  /** Where `compose.logs` streams; defaults to the process's stdout/stderr. */
+  logsOutput?: LogsOutput
+}
+
+/**
+ * `berth:compose`: runs each instance's Docker Compose project (v2 plugin or v1 binary) under
+ * the instance id, with its env and secrets in compose's environment only, and reads status
+ * straight from the engine API.
+ */
+export function composePlugin(options: ComposePluginOptions = {}): ComposePlugin {
+  const logsOutput = options.logsOutput ?? { stdout: process.stdout, stderr: process.stderr }
+  return {
+    name: 'berth:compose',
+    version: COMPOSE_PLUGIN_VERSION,
+    config: { compose: composeConfigSchema },
+    steps: {
+      lint: composeLintStep,
+      up: composeUpStep,
+      down: composeDownStep,
+      destroy: composeDestroyStep,
+      status: composeStatusStep,
+      logs: composeLogsStep(logsOutput),
+      list: composeListStep,
+      doctor: composeDoctorStep,
+    },
+    services: composeServices,
+  }
+}

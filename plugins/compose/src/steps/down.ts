@@ -1,0 +1,41 @@
+import { EnvironmentError, type Step } from '@berth/contract'
+import { composeProjectName } from '../project.js'
+import { assertComposeOk, runCompose } from '../run.js'
+import { assertFilesExist, composeSession, requireInstance } from './context.js'
+import { tearDownProject } from './teardown.js'
+
+/** `compose.down`: stop and remove the containers; `--volumes` also removes the data. */
+export const composeDownStep: Step = {
+  description: "stop the instance's compose project (down; --volumes deletes its data)",
+  async run(ctx) {
+    const session = await composeSession(ctx, 'compose.down')
+    assertFilesExist(session.files)
+    const command = ['down', '--remove-orphans']
+    if (ctx.args.flags.volumes === true) command.push('--volumes')
+    ctx.log.info(`stopping compose project ${session.project}`)
+    const result = await runCompose(command, session.options)
+    assertComposeOk(result, `compose down of ${session.project}`, ctx.redactor)
+    ctx.output.compose = { project: session.project, volumesRemoved: ctx.args.flags.volumes === true }
+  },
+}
+
+/**
+ * `compose.destroy` (used by `done` and `destroy`): `down --volumes --remove-orphans`, then removes
+ * anything still labelled with the project through the engine API. Idempotent; works when the
+ * checkout (and so the compose file) is already gone.
+ */
+export const composeDestroyStep: Step = {
+  description: "remove the instance's containers, volumes and networks (nothing labelled with the project remains)",
+  async run(ctx) {
+    const project = composeProjectName(requireInstance(ctx, 'compose.destroy').id)
+    // Without compose (or its files) the engine API alone can still remove everything.
+    const session = await composeSession(ctx, 'compose.destroy').catch((error: unknown) => {
+      if (!(error instanceof EnvironmentError && error.code === 'E_NO_COMPOSE')) throw error
+      ctx.log.warn(`${error.message}; removing ${project} through the engine API only`)
+      return undefined
+    })
+    ctx.log.info(`removing compose project ${project} with its volumes and networks`)
+    const swept = await tearDownProject(ctx, project, session)
+    ctx.output.compose = { project, leftoversRemoved: swept }
+  },
+}

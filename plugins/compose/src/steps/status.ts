@@ -1,0 +1,21 @@
+import { listComposeContainers, type Step } from '@berth/contract'
+import { composeProjectName } from '../project.js'
+import { projectStatus } from '../status.js'
+import { composeSettings, requireInstance } from './context.js'
+
+/**
+ * `compose.status`: one engine request for all compose containers, filtered here by the project
+ * label. Writes `ctx.output.containers` and `ctx.output.state`.
+ */
+export const composeStatusStep: Step = {
+  description: "the instance's containers, health and published ports (one engine API request)",
+  async run(ctx) {
+    const instance = requireInstance(ctx, 'compose.status')
+    const project = composeProjectName(instance.id)
+    const status = projectStatus(await listComposeContainers(), project, composeSettings(ctx).services)
+    ctx.output.containers = status.containers
+    ctx.output.state = status.state
+    ctx.output.compose = { project }
+    ctx.log.debug(`compose project ${project}: ${status.state}, ${status.containers.length} container(s)`)
+  },
+}

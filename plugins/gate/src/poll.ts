@@ -1,0 +1,79 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { AttemptTimeout, describeError } from './attempt.js'
+import type { GateCheck } from './checks.js'
+import type { CheckResult } from './report.js'
+
+/** Adaptive polling: the first retry comes quickly, later ones back off. Never a fixed 2 s. */
+export const POLL = {
+  firstRetryMs: 50,
+  backoff: 1.5,
+  maxRetryMs: 1000,
+  /** One attempt never takes longer than this (a hung server cannot eat the whole deadline). */
+  maxAttemptMs: 2000,
+  /**
+   * Even at the deadline an attempt gets this long, so every started check gets a fair try; the
+   * gate can end this much after its deadline at worst.
+   */
+  minAttemptMs: 250,
+} as const
+
+export interface PollOptions {
+  /** `performance.now()` when the gate started: time-to-pass is counted from here. */
+  gateStart: number
+  /** `performance.now()` value of the overall deadline. */
+  deadline: number
+  signal: AbortSignal
+}
+
+export type Probe = (limitMs: number, signal: AbortSignal) => Promise<void>
+
+/**
+ * Polls one check until it passes or its time runs out. Its time is the gate's deadline, or
+ * sooner when the check has its own `timeoutMs` (counted from when it starts). The last attempt
+ * happens at the deadline, not a back-off step before it. Abort rejects with `signal.reason`.
+ */
+export async function pollCheck(check: GateCheck, probe: Probe, options: PollOptions): Promise<CheckResult> {
+  const { signal } = options
+  const started = performance.now()
+  const deadline =
+    check.timeoutMs === undefined ? options.deadline : Math.min(options.deadline, started + check.timeoutMs)
+  let attempts = 0
+  let delay: number = POLL.firstRetryMs
+  let lastError: string | undefined
+
+  for (;;) {
+    signal.throwIfAborted()
+    attempts += 1
+    const remaining = deadline - performance.now()
+    const limitMs = Math.round(Math.min(POLL.maxAttemptMs, Math.max(POLL.minAttemptMs, remaining)))
+    try {
+      await probe(limitMs, signal)
+      const timeToPassMs = Math.round(performance.now() - options.gateStart)
+      return { ...identity(check), status: 'passed', attempts, timeToPassMs }
+    } catch (error) {
+      if (signal.aborted) throw signal.reason
+      // A last attempt squeezed against the deadline that merely ran out of time says less than
+      // the error before it (`connect ECONNREFUSED`, `HTTP 503`): keep that one.
+      const squeezed = remaining < POLL.minAttemptMs && error instanceof AttemptTimeout
+      if (!squeezed || lastError === undefined) lastError = describeError(error)
+    }
+    const left = deadline - performance.now()
+    if (left <= 0) return { ...identity(check), status: 'failed', attempts, lastError }
+    try {
+      await sleep(Math.min(delay, left), undefined, { signal })
+    } catch {
+      throw signal.reason
+    }
+    delay = Math.min(delay * POLL.backoff, POLL.maxRetryMs)
+  }
+}
+
+/** The fields every result of `check` carries. */
+export function identity(check: GateCheck): Pick<CheckResult, 'name' | 'kind' | 'target' | 'service'> {
+  return {
+    name: check.name,
+    kind: check.kind,
+    target: check.target,
+    ...(check.service === undefined ? {} : { service: check.service }),
+  }
+}

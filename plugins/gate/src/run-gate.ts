@@ -1,0 +1,122 @@
+import { setMaxListeners } from 'node:events'
+import { ConfigError, UsageError } from '@berth/contract'
+import { Agent } from 'undici'
+import { type GateCheck, resolveCheck } from './checks.js'
+import { findDependencyProblems } from './dependencies.js'
+import { identity, pollCheck } from './poll.js'
+import { probeHttp, probeTcp } from './probes.js'
+import type { CheckResult, GateReport } from './report.js'
+import { formatIssuePath, type GateCheckInput, gateCheckSchema } from './schema.js'
+
+export interface RunGateOptions {
+  /** The overall deadline: every check finishes (passed, failed or skipped) within it. */
+  timeoutMs: number
+  /** Values for `${VAR}` in checks given in the user form; resolved checks ignore it. */
+  env?: Readonly<Record<string, string>>
+  /** Aborting stops all polling promptly; `runGate` then rejects with the signal's reason. */
+  signal?: AbortSignal
+  /** Called once per check as it settles, in the order they settle. */
+  onProgress?: (result: CheckResult) => void
+}
+
+/** A resolved check (from `resolveChecks`) or one in the config form, resolved with `options.env`. */
+export type GateCheckSpec = GateCheck | GateCheckInput
+
+/**
+ * Runs every check concurrently. A check starts once the checks in its `after` passed; if one of
+ * them failed or was skipped, it is skipped. Each check polls on its own timer until the overall
+ * deadline (or its own `timeoutMs`), so a slow or hung check never delays the verdict on another,
+ * and the report lists every check whatever happened.
+ */
+export async function runGate(checks: readonly GateCheckSpec[], options: RunGateOptions): Promise<GateReport> {
+  const { timeoutMs } = options
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new UsageError(`gate timeout must be a positive number of milliseconds, got ${timeoutMs}`)
+  }
+  const resolved = prepareChecks(checks, options.env ?? {})
+  options.signal?.throwIfAborted()
+  // One listener on the caller's signal; every check's polling listens to this one instead, so
+  // twenty concurrent checks do not trip Node's max-listeners warning on the caller's signal.
+  const gateAbort = new AbortController()
+  setMaxListeners(0, gateAbort.signal)
+  const forwardAbort = (): void => gateAbort.abort(options.signal?.reason)
+  options.signal?.addEventListener('abort', forwardAbort, { once: true })
+  const signal = gateAbort.signal
+
+  const gateStart = performance.now()
+  const deadline = gateStart + timeoutMs
+  const dispatcher = new Agent()
+  const byName = new Map(resolved.map((check) => [check.name, check]))
+  const settling = new Map<string, Promise<CheckResult>>()
+
+  const settle = (check: GateCheck): Promise<CheckResult> => {
+    let pending = settling.get(check.name)
+    if (pending === undefined) {
+      pending = (async () => {
+        const prerequisites = await Promise.all(check.after.map((name) => settle(byName.get(name)!)))
+        const blocked = prerequisites.filter((result) => result.status !== 'passed')
+        const result: CheckResult =
+          blocked.length > 0
+            ? {
+                ...identity(check),
+                status: 'skipped',
+                attempts: 0,
+                reason: `prerequisite ${blocked.map((result) => `${result.name} ${result.status}`).join(', ')}`,
+              }
+            : await pollCheck(
+                check,
+                (limitMs, attemptSignal) =>
+                  check.kind === 'tcp'
+                    ? probeTcp(check, { limitMs, signal: attemptSignal })
+                    : probeHttp(check, { limitMs, signal: attemptSignal, dispatcher }),
+                { gateStart, deadline, signal },
+              )
+        options.onProgress?.(result)
+        return result
+      })()
+      settling.set(check.name, pending)
+    }
+    return pending
+  }
+
+  try {
+    const results = await Promise.all(resolved.map(settle))
+    return {
+      passed: results.every((result) => result.status === 'passed'),
+      elapsedMs: Math.round(performance.now() - gateStart),
+      timeoutMs: Math.round(timeoutMs),
+      checks: results,
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', forwardAbort)
+    await dispatcher.destroy()
+  }
+}
+
+/** Resolves config-form checks and rejects an `after` graph with unknown names or cycles. */
+function prepareChecks(specs: readonly GateCheckSpec[], env: Readonly<Record<string, string>>): GateCheck[] {
+  const problems: string[] = []
+  const checks: GateCheck[] = []
+  specs.forEach((spec, index) => {
+    if ('kind' in spec) {
+      checks.push(spec)
+      return
+    }
+    const parsed = gateCheckSchema.safeParse(spec)
+    if (parsed.success) checks.push(resolveCheck(parsed.data, env))
+    else
+      problems.push(
+        ...parsed.error.issues.map((issue) => `${formatIssuePath('checks', [index, ...issue.path])}: ${issue.message}`),
+      )
+  })
+  if (problems.length === 0) {
+    for (const problem of findDependencyProblems(checks))
+      problems.push(`${formatIssuePath('', problem.path)}: ${problem.message}`)
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid gate checks:\n  ${problems.join('\n  ')}`, problems, {
+      hint: 'Each check needs a unique name and exactly one of tcp or http; `after` must name other checks without cycles.',
+    })
+  }
+  return checks
+}

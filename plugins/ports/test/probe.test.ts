@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict'
+import { createServer, type Server } from 'node:net'
+import { after, describe, test } from 'node:test'
+import { busyPorts, probePort } from '../src/index.js'
+
+const servers: Server[] = []
+after(async () => {
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
+})
+
+/** `count` distinct ports in this file's range (41000-41499) that are free right now. */
+async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>()
+  while (ports.size < count) {
+    const port = 41000 + Math.floor(Math.random() * 500)
+    if (!ports.has(port) && (await probePort(port))) ports.add(port)
+  }
+  return [...ports]
+}
+
+const freePort = async () => (await freePorts(1))[0]!
+
+function listen(port: number, host = '127.0.0.1'): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      servers.push(server)
+      resolve(server)
+    })
+  })
+}
+
+describe('probePort', () => {
+  test('is true for a port nothing listens on, and leaves it free', async () => {
+    const port = await freePort()
+    assert.equal(await probePort(port), true)
+    assert.equal(await probePort(port), true, 'the probe closed its own listener')
+  })
+
+  test('is false for a port a server has bound on 127.0.0.1', async () => {
+    const port = await freePort()
+    await listen(port)
+    assert.equal(await probePort(port), false)
+  })
+
+  test('is false on 127.0.0.1 for a port a server has bound on all interfaces', async () => {
+    const port = await freePort()
+    await listen(port, '0.0.0.0')
+    assert.equal(await probePort(port), false)
+  })
+})
+
+describe('busyPorts', () => {
+  test('returns exactly the bound ports, in the order asked', async () => {
+    const [a, b, c] = (await freePorts(3)) as [number, number, number]
+    await listen(c)
+    await listen(a)
+    assert.deepEqual(await busyPorts([a, b, c]), [a, c])
+  })
+
+  test('is empty for no ports', async () => {
+    assert.deepEqual(await busyPorts([]), [])
+  })
+})

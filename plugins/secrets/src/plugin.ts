@@ -1,0 +1,87 @@
+import { definePlugin, type Plugin, readSection, type TaskContext } from '@berth/contract'
+import { loadSecrets } from './load.js'
+import { secretsReport } from './report.js'
+import { parseSecretsConfig, type SecretsConfig, secretsConfigSchema } from './schema.js'
+
+export const SECRETS_VERSION = '0.1.0'
+
+export interface SecretsPluginOptions {
+  /**
+   * Environment the `op` CLI runs with (its PATH is where `op` is found; its HOME expands `~`).
+   * Default: `process.env` at the time the step runs.
+   */
+  env?: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv)
+}
+
+/** What `secrets.load` remembers for its undo: the variables it set and what they held before. */
+interface SecretsState {
+  previous: Record<string, string | undefined>
+}
+
+/**
+ * `berth:secrets` — loads secrets (1Password `op`, an env file outside the repository, or none)
+ * into `ctx.secretEnv`, which the compose step passes as the compose process's environment only.
+ * Values are registered with `ctx.redactor`; `ctx.output.secrets` carries names, never values.
+ */
+export function secretsPlugin(options: SecretsPluginOptions = {}): Plugin {
+  const envOf = () => (typeof options.env === 'function' ? options.env() : (options.env ?? process.env))
+  return definePlugin({
+    name: 'berth:secrets',
+    version: SECRETS_VERSION,
+    config: { secrets: secretsConfigSchema },
+    steps: {
+      load: {
+        description: 'loads the configured secrets into the environment of the compose process (never to disk)',
+        async run(ctx) {
+          const config = sectionOf(ctx)
+          const loaded = await loadSecrets(config, {
+            noSecrets: noSecretsFlag(ctx.args.flags),
+            kind: ctx.instance?.kind ?? ctx.request.kind,
+            env: envOf(),
+            redactor: ctx.redactor,
+            log: ctx.log,
+            signal: ctx.signal,
+            baseDir: ctx.config.root,
+            forbiddenRoots: forbiddenRoots(ctx),
+          })
+          const previous: Record<string, string | undefined> = {}
+          for (const [name, value] of Object.entries(loaded.values)) {
+            previous[name] = ctx.secretEnv[name]
+            ctx.secretEnv[name] = value
+          }
+          ctx.state.secrets = { previous } satisfies SecretsState
+          ctx.output.secrets = secretsReport(loaded)
+        },
+        undo(ctx) {
+          const state = ctx.state.secrets as SecretsState | undefined
+          if (state === undefined) return
+          for (const [name, value] of Object.entries(state.previous)) {
+            if (value === undefined) delete ctx.secretEnv[name]
+            else ctx.secretEnv[name] = value
+          }
+          delete ctx.state.secrets
+          delete ctx.output.secrets
+        },
+      },
+    },
+  })
+}
+
+/**
+ * The resolved section. The runner has normally parsed it already; parsing again is idempotent and
+ * covers an absent section or a runner that hands over the user's form.
+ */
+function sectionOf(ctx: TaskContext): SecretsConfig {
+  return parseSecretsConfig(readSection(ctx, 'secrets', secretsConfigSchema))
+}
+
+/** `--no-secrets` as the CLI may hand it over: `{ 'no-secrets': true }` or `{ secrets: false }`. */
+function noSecretsFlag(flags: TaskContext['args']['flags']): boolean {
+  const flag = flags['no-secrets']
+  return flag === true || flag === 'true' || flags.secrets === false || flags.secrets === 'false'
+}
+
+function forbiddenRoots(ctx: TaskContext): string[] {
+  const roots = [ctx.config.root, ctx.repo?.root, ctx.repo?.checkout, ctx.instance?.path, ctx.instance?.repo]
+  return [...new Set(roots.filter((root): root is string => typeof root === 'string' && root !== ''))]
+}

@@ -1,0 +1,47 @@
+import { homedir } from 'node:os'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { z } from 'zod'
+
+// A leading '-' would turn a value into a git option; whitespace and '..' are never valid here.
+const gitName = z
+  .string()
+  .min(1)
+  .refine((value) => !value.startsWith('-'), 'must not start with "-"')
+  .refine((value) => !/[\s~^:?*[\\]|\.\.|@\{/.test(value), 'is not a valid git name')
+
+/**
+ * The `worktree` config section. Users write the lenient form (every key optional); the parsed
+ * value has `remote` and `fetch` filled in. `parent` and `baseBranch` stay optional because their
+ * defaults depend on the repository (see {@link resolveParent} and `resolveBaseBranch`).
+ */
+export const worktreeConfigSchema = z
+  .object({
+    /** Folder for new worktrees. Default: the folder containing the main checkout. */
+    parent: z.string().min(1).optional(),
+    /** Branch new worktrees start from and "merged" is measured against. Default: the remote's default branch. */
+    baseBranch: gitName.optional(),
+    remote: gitName.default('origin'),
+    /** Fetch the remote before creating a worktree. */
+    fetch: z.boolean().default(true),
+  })
+  .strict()
+  .prefault({})
+
+export type WorktreeConfigInput = z.input<typeof worktreeConfigSchema>
+export type WorktreeConfig = z.output<typeof worktreeConfigSchema>
+
+/** The defaults, for code that runs without a parsed section. */
+export function defaultWorktreeConfig(): WorktreeConfig {
+  return worktreeConfigSchema.parse(undefined)
+}
+
+/**
+ * The absolute folder new worktrees go into: `parent` resolved against the config root
+ * (`~/` expands to the home folder), or the folder containing the main checkout.
+ */
+export function resolveParent(parent: string | undefined, configRoot: string, repoRoot: string): string {
+  if (parent === undefined) return dirname(resolve(repoRoot))
+  if (parent === '~') return homedir()
+  if (parent.startsWith('~/')) return join(homedir(), parent.slice(2))
+  return isAbsolute(parent) ? resolve(parent) : resolve(configRoot, parent)
+}

@@ -1,0 +1,85 @@
+import { ConfigError, type RepoInfo, type TaskContext, UsageError } from '@berth/contract'
+import { detectCheckout } from './checkout.js'
+import { resolveParent, type WorktreeConfig, worktreeConfigSchema } from './config.js'
+import type { CreatedWorktree } from './create.js'
+import type { RemovalCheck } from './guards.js'
+import type { WorktreeKind, WorktreePlan } from './plan.js'
+import type { RemoveResult } from './remove.js'
+
+/** The plugin's private data in `ctx.state.worktree`. */
+export interface WorktreeState {
+  plan?: WorktreePlan
+  created?: CreatedWorktree
+  check?: RemovalCheck
+  removed?: RemoveResult
+}
+
+export const STATE_KEY = 'worktree'
+
+export function worktreeState(ctx: TaskContext): WorktreeState {
+  const existing = ctx.state[STATE_KEY] as WorktreeState | undefined
+  if (existing) return existing
+  const fresh: WorktreeState = {}
+  ctx.state[STATE_KEY] = fresh
+  return fresh
+}
+
+/** The `worktree` section with defaults (parsing again is harmless when the runner already did). */
+export function worktreeSection(ctx: TaskContext): WorktreeConfig {
+  const parsed = worktreeConfigSchema.safeParse(ctx.config.sections.worktree)
+  if (parsed.success) return parsed.data
+  const problems = parsed.error.issues.map((issue) => `worktree.${issue.path.join('.')}: ${issue.message}`)
+  throw new ConfigError('the worktree config section is invalid', problems)
+}
+
+/** `ctx.repo`, detected from the cwd when the runner has not set it. */
+export async function repoOf(ctx: TaskContext): Promise<RepoInfo> {
+  if (!ctx.repo) ctx.repo = await detectCheckout(ctx.cwd)
+  return ctx.repo
+}
+
+export function parentFolder(ctx: TaskContext, config: WorktreeConfig, repo: RepoInfo): string {
+  return resolveParent(config.parent, ctx.config.root, repo.root)
+}
+
+export function forced(ctx: TaskContext): boolean {
+  const force = ctx.args.flags.force
+  return force === true || force === 'true'
+}
+
+/** `--from REF`, or undefined. */
+export function fromFlag(ctx: TaskContext): string | undefined {
+  const from = ctx.args.flags.from
+  if (from === undefined || from === false) return undefined
+  if (typeof from !== 'string' || from.length === 0) {
+    throw new UsageError('--from needs a value', { hint: 'e.g. --from main, --from v1.2.0 or --from <sha>' })
+  }
+  return from
+}
+
+/** `spec` or `impl`: from the request, else from the task name. */
+export function requestedKind(ctx: TaskContext): WorktreeKind {
+  const kind = ctx.request.kind ?? ctx.task
+  if (kind === 'spec' || kind === 'impl') return kind
+  throw new UsageError(`worktree.plan creates spec and impl worktrees, not ${JSON.stringify(kind)}`, {
+    hint: 'use it in the spec or impl pipeline',
+  })
+}
+
+/** The feature name: the request's, else the first positional argument. */
+export function requestedName(ctx: TaskContext): string {
+  const name = ctx.request.name ?? ctx.args.positionals[0]
+  if (name === undefined) {
+    throw new UsageError('a feature name is required', {
+      hint: `berth ${ctx.task} <feature>, e.g. berth impl my-feature`,
+    })
+  }
+  return name
+}
+
+export function instanceOf(ctx: TaskContext, step: string): NonNullable<TaskContext['instance']> {
+  if (ctx.instance) return ctx.instance
+  throw new UsageError(`${step} needs an instance, and none was resolved`, {
+    hint: 'put registry.resolve before it in the pipeline',
+  })
+}

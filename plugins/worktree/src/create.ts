@@ -1,0 +1,169 @@
+import { mkdir, rm, rmdir } from 'node:fs/promises'
+import { dirname, relative, sep } from 'node:path'
+import { ConflictError, type Logger, OperationError } from '@berth/contract'
+import { listRemotes, REMOTE_TIMEOUT_MS } from './base.js'
+import { firstLine, runGit } from './git.js'
+import { listWorktrees } from './list.js'
+import { realPathOrNull } from './paths.js'
+import { pathTaken } from './plan.js'
+import { resolveStartPoint } from './start-point.js'
+
+export interface CreateWorktreeOptions {
+  /** Main checkout; every git command runs with `-C repoRoot`. */
+  repoRoot: string
+  /** Absolute folder for the new worktree (must not exist). */
+  path: string
+  /** Branch to check out there; reused when it exists, else created. */
+  branch: string
+  /** `--from REF`: commit, tag or branch to start a new branch from. */
+  from?: string | undefined
+  /** Configured base branch (else the remote's default branch). */
+  baseBranch?: string | undefined
+  remote: string
+  /** Fetch the remote first. */
+  fetch: boolean
+  log: Logger
+  signal?: AbortSignal | undefined
+}
+
+/** What `createWorktree` changed, so that `undoCreateWorktree` can reverse exactly that. */
+export interface CreatedWorktree {
+  path: string
+  branch: string
+  /** True when the branch was created by this call (undo deletes it); false when reused. */
+  createdBranch: boolean
+  /** What the branch started from (`origin/main`, `v1.2`, `HEAD`); null when an existing branch was reused. */
+  startPoint: string | null
+  /** The commit checked out. */
+  head: string
+  /** Folders created to hold the worktree (outermost first), removed by undo when empty. */
+  createdFolders: string[]
+}
+
+/**
+ * Creates a linked worktree at `path` on `branch`: fetches the remote (a failed fetch is a
+ * warning), reuses the branch when it exists or creates it (without upstream tracking) from
+ * `--from`, else the remote's default branch, else the local HEAD (with a warning), then runs
+ * `git worktree add`. On failure it removes what it created before rethrowing.
+ */
+export async function createWorktree(options: CreateWorktreeOptions): Promise<CreatedWorktree> {
+  const { repoRoot, path, branch, log } = options
+  const git = (args: string[], allowFailure = false) => runGit(repoRoot, args, { allowFailure, signal: options.signal })
+  const hasRemote = (await listRemotes(repoRoot)).includes(options.remote)
+  if (hasRemote && options.fetch) {
+    log.debug(`fetching ${options.remote}`)
+    await fetchRemote(options)
+  }
+
+  const existing = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], true)
+  let startPoint: string | null = null
+  let head: string
+  if (existing.exitCode === 0) {
+    head = firstLine(existing.stdout)
+    if (options.from) log.warn(`branch ${branch} already exists: reusing it, --from ${options.from} is ignored`)
+    else log.info(`reusing existing branch ${branch} (at ${head.slice(0, 12)})`)
+    await assertBranchFree(repoRoot, branch)
+  } else {
+    const start = await resolveStartPoint(options, hasRemote)
+    startPoint = start.name
+    head = start.commit
+  }
+  if (pathTaken(path)) {
+    throw new ConflictError(`${path} already exists`, { code: 'E_PATH_EXISTS', hint: 'pick another name' })
+  }
+
+  const createdFolders = await createParentFolders(path)
+  let createdBranch = false
+  try {
+    if (startPoint !== null) {
+      const made = await git(['branch', '--no-track', branch, head], true)
+      if (made.exitCode !== 0) {
+        throw new ConflictError(`cannot create branch ${branch}: ${firstLine(made.stderr)}`, {
+          code: 'E_BRANCH',
+          hint: 'another berth run may be creating it right now; try again',
+        })
+      }
+      createdBranch = true
+      log.info(`created branch ${branch} from ${startPoint} (${head.slice(0, 12)})`)
+    }
+    const added = await git(['worktree', 'add', path, branch], true)
+    if (added.exitCode !== 0) {
+      const reason = firstLine(added.stderr)
+      const Failure = /already exists|already checked out|is already used by worktree/.test(reason)
+        ? ConflictError
+        : OperationError
+      throw new Failure(`git worktree add ${path} failed: ${reason}`, { details: { stderr: added.stderr.trim() } })
+    }
+  } catch (error) {
+    await undoCreateWorktree(repoRoot, { path, branch, createdBranch, startPoint, head, createdFolders }, log, false)
+    throw error
+  }
+  log.info(`created worktree ${path} on ${branch}`)
+  return { path, branch, createdBranch, startPoint, head, createdFolders }
+}
+
+/**
+ * Reverses `createWorktree`: removes the worktree (`git worktree remove --force`, then the folder
+ * itself if git left it), prunes, deletes the branch only when that run created it, and removes
+ * the parent folders it created if they are empty. `git worktree list` and `git branch` end up as
+ * they were before. With `removeTree` false only the branch and folders are handled.
+ */
+export async function undoCreateWorktree(
+  repoRoot: string,
+  created: CreatedWorktree,
+  log: Logger,
+  removeTree = true,
+): Promise<void> {
+  if (removeTree && pathTaken(created.path)) {
+    const removed = await runGit(repoRoot, ['worktree', 'remove', '--force', '--force', created.path], {
+      allowFailure: true,
+    })
+    // This run created the folder moments ago, so deleting what git left behind is ours to do.
+    if (removed.exitCode !== 0 || pathTaken(created.path)) await rm(created.path, { recursive: true, force: true })
+  }
+  await runGit(repoRoot, ['worktree', 'prune'], { allowFailure: true })
+  if (created.createdBranch) {
+    const deleted = await runGit(repoRoot, ['branch', '-D', created.branch], { allowFailure: true })
+    if (deleted.exitCode !== 0) log.warn(`could not delete branch ${created.branch}: ${firstLine(deleted.stderr)}`)
+  }
+  for (const folder of [...created.createdFolders].reverse()) {
+    await rmdir(folder).catch(() => undefined)
+  }
+}
+
+async function fetchRemote(options: CreateWorktreeOptions): Promise<void> {
+  const fetched = await runGit(options.repoRoot, ['fetch', '--quiet', options.remote], {
+    allowFailure: true,
+    signal: options.signal,
+    timeout: REMOTE_TIMEOUT_MS,
+  })
+  if (fetched.exitCode !== 0) {
+    const reason = firstLine(fetched.stderr) || 'timed out'
+    options.log.warn(`git fetch ${options.remote} failed (${reason}); continuing with the refs known locally`)
+  }
+}
+
+/** A branch can be checked out in one worktree only: name the one that has it. */
+async function assertBranchFree(repoRoot: string, branch: string): Promise<void> {
+  const holder = (await listWorktrees(repoRoot)).find((entry) => entry.branch === branch)
+  if (holder) {
+    throw new ConflictError(`branch ${branch} is already checked out in ${holder.path}`, {
+      code: 'E_BRANCH_IN_USE',
+      hint: `switch that checkout to another branch, or use it instead of creating a new worktree`,
+      details: { branch, path: holder.path },
+    })
+  }
+}
+
+/** Creates the folders above `path` that are missing; returns them outermost first. */
+async function createParentFolders(path: string): Promise<string[]> {
+  const parent = dirname(path)
+  if (await realPathOrNull(parent)) return []
+  const first = await mkdir(parent, { recursive: true })
+  if (!first) return []
+  const created = [first]
+  for (const part of relative(first, parent).split(sep).filter(Boolean)) {
+    created.push(`${created[created.length - 1]}${sep}${part}`)
+  }
+  return created
+}
