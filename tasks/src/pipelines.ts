@@ -17,7 +17,7 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   'sandbox.up': ['registry.resolve', '@stack.up'],
   'sandbox.down': ['registry.resolve', 'compose.down'],
   'sandbox.status': ['registry.resolve', 'compose.status'],
-  'sandbox.list': ['registry.list', 'compose.list'],
+  'sandbox.list': ['registry.list', 'compose.list', 'instance.summary'],
   'sandbox.logs': ['registry.resolve', 'compose.logs'],
   'sandbox.destroy': ['registry.resolve', 'worktree.check', 'compose.destroy', 'worktree.remove', 'registry.release'],
   gate: ['registry.resolve', 'gate.wait'],

@@ -14,7 +14,164 @@ function table(rows: string[][]): string[] {
   )
 }
 
+interface Instance {
+  id: string
+  kind: string
+  slot: number | null
+  path: string
+  branch?: string
+}
+interface Container {
+  service: string
+  name: string
+  state: string
+  health?: string | null
+  ports?: { host?: number; hostIp?: string; container?: number }[]
+}
+interface GateCheck {
+  name: string
+  status: string
+  target: string
+  attempts: number
+  timeToPassMs?: number
+  lastError?: string
+  reason?: string
+}
+
+function gateLines(output: Output): string[] {
+  const gate = output.gate as { passed: boolean; elapsedMs: number; checks: GateCheck[] } | undefined
+  if (!gate || gate.checks.length === 0) return []
+  return [
+    `gate ${gate.passed ? colour.green('passed') : colour.red('failed')} in ${(gate.elapsedMs / 1000).toFixed(1)} s`,
+    ...gate.checks.map((c) => {
+      const mark =
+        c.status === 'passed' ? colour.green('✔') : c.status === 'skipped' ? colour.dim('-') : colour.red('✖')
+      const detail =
+        c.status === 'passed'
+          ? `${c.timeToPassMs ?? 0} ms`
+          : c.status === 'skipped'
+            ? (c.reason ?? '')
+            : (c.lastError ?? '')
+      return `  ${mark} ${c.name.padEnd(14)} ${c.target}  ${colour.dim(detail)}`
+    }),
+  ]
+}
+
+function urlLines(output: Output): string[] {
+  const env = (output.env ?? {}) as Record<string, string>
+  return Object.entries(env)
+    .filter(([key]) => key.endsWith('_PORT') || /_PORT_\d+$/.test(key))
+    .map(([key, port]) => `  ${key.padEnd(28)} http://127.0.0.1:${port}`)
+}
+
+function instanceLines(output: Output, verb: string): string[] {
+  const instance = output.instance as Instance | undefined
+  if (!instance) return []
+  const slot = instance.slot === null ? 'no slot' : `slot ${instance.slot}`
+  return [
+    `${colour.green(verb)} ${instance.id} (${slot}) ${instance.path}${instance.branch ? ` on ${instance.branch}` : ''}`,
+  ]
+}
+
+function containerLines(output: Output): string[] {
+  const containers = (output.containers ?? []) as Container[]
+  if (containers.length === 0) return [`state: ${String(output.state ?? 'absent')} (no containers)`]
+  return [
+    `state: ${String(output.state)}`,
+    ...table([
+      ['SERVICE', 'STATE', 'HEALTH', 'PORTS'],
+      ...containers.map((c) => [
+        c.service,
+        c.state,
+        c.health ?? '-',
+        (c.ports ?? [])
+          .filter((p) => p.host)
+          .map((p) => `${p.hostIp ?? '127.0.0.1'}:${p.host}->${p.container}`)
+          .join(', '),
+      ]),
+    ]).map((line) => `  ${line}`),
+  ]
+}
+
+function age(seconds: number): string {
+  if (seconds < 120) return `${seconds}s`
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`
+  if (seconds < 172800) return `${Math.round(seconds / 3600)}h`
+  return `${Math.round(seconds / 86400)}d`
+}
+
+const startedLines = (verb: string) => (o: Output) => [...instanceLines(o, verb), ...gateLines(o)]
+
 const RENDERERS: Record<string, (output: Output) => string[]> = {
+  impl: (o) => [...instanceLines(o, 'ready'), ...gateLines(o), ...(o.gate ? urlLines(o) : [])],
+  spec: (o) => instanceLines(o, 'created'),
+  done: (o) => [
+    `${colour.green('done')} ${(o.instance as Instance).id}: stack removed, worktree removed (branch kept), slot released`,
+  ],
+  worktrees: (o) =>
+    table([
+      ['KIND', 'BRANCH', 'SLOT', 'STATE', 'PATH'],
+      ...(
+        o.worktrees as {
+          kind: string
+          main: boolean
+          branch: string | null
+          slot: number | null
+          dirty: string[]
+          unpushed: unknown[]
+          path: string
+        }[]
+      ).map((w) => [
+        w.main ? 'main' : w.kind,
+        w.branch ?? '(detached)',
+        w.slot === null ? '-' : String(w.slot),
+        [
+          w.dirty.length ? `${w.dirty.length} uncommitted` : '',
+          w.unpushed.length ? `${w.unpushed.length} unpushed` : '',
+        ]
+          .filter(Boolean)
+          .join(', ') || 'clean',
+        w.path,
+      ]),
+    ]),
+  'sandbox.up': startedLines('up'),
+  'local-prod.up': startedLines('up'),
+  'sandbox.down': (o) => [`stopped ${(o.instance as Instance).id}`],
+  'local-prod.down': (o) => [`stopped ${(o.instance as Instance).id}`],
+  'sandbox.status': (o) => [...instanceLines(o, 'instance'), ...containerLines(o)],
+  'local-prod.status': (o) => [...instanceLines(o, 'instance'), ...containerLines(o)],
+  'sandbox.destroy': (o) => [`${colour.green('destroyed')} ${(o.instance as Instance).id}`],
+  'local-prod.destroy': (o) => [`${colour.green('destroyed')} ${(o.instance as Instance).id}`],
+  'local-prod.init': (o) => [...instanceLines(o, 'registered'), `wrote ${o.envFile}`],
+  gate: (o) => gateLines(o),
+  'sandbox.list': (o) => {
+    const rows = o.instances as (Instance & {
+      state: string
+      running: number
+      total: number
+      apiPort: number | null
+      ageSeconds: number
+    })[]
+    const orphans = ((o.compose as { orphans?: { project: string }[] } | undefined)?.orphans ?? []).map(
+      (orphan) => `${colour.yellow('orphan')} compose project ${orphan.project} is not registered (see 'berth doctor')`,
+    )
+    if (rows.length === 0) return ['no instances registered', ...orphans]
+    return [
+      ...table([
+        ['INSTANCE', 'KIND', 'SLOT', 'STATE', 'CONTAINERS', 'API', 'AGE'],
+        ...rows.map((r) => [
+          r.id,
+          r.kind,
+          r.slot === null ? '-' : String(r.slot),
+          r.state,
+          `${r.running}/${r.total}`,
+          r.apiPort ? `http://127.0.0.1:${r.apiPort}` : '-',
+          age(r.ageSeconds),
+        ]),
+      ]),
+      ...orphans,
+    ]
+  },
   'sandbox.init': (o) => {
     const instance = o.instance as { id: string; slot: number; path: string }
     const ports = (o.env ?? {}) as Record<string, string>

@@ -102,7 +102,7 @@ function readJson(req, limit = 64 * 1024) {
 }
 
 const routes = {
-  'GET /api/v1/health': async (req, res) => {
+  'GET /api/v1/health': async (_req, res) => {
     const db = await checkDb()
     const ok = db === 'ok'
     send(res, ok ? 200 : 503, {
@@ -113,7 +113,7 @@ const routes = {
       ...(ok ? {} : { reason: db }),
     })
   },
-  'GET /api/v1/workers': async (req, res) => send(res, 200, liveWorkers()),
+  'GET /api/v1/workers': async (_req, res) => send(res, 200, liveWorkers()),
   'POST /api/v1/workers/register': async (req, res) => {
     let body
     try {
@@ -135,7 +135,7 @@ const routes = {
     })
     send(res, 200, { registered: id })
   },
-  'GET /api/v1/info': async (req, res) =>
+  'GET /api/v1/info': async (_req, res) =>
     send(res, 200, {
       instance: INSTANCE_ID,
       slot: slot(),
@@ -144,7 +144,7 @@ const routes = {
       startedAt,
       node: process.version,
     }),
-  'GET /': async (req, res) =>
+  'GET /': async (_req, res) =>
     send(res, 200, {
       service: 'berth-demo-backend',
       instance: INSTANCE_ID,

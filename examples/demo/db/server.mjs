@@ -82,8 +82,7 @@ const server = net.createServer((socket) => {
       socket.end('ERR line too long\n')
       return
     }
-    let nl
-    while ((nl = buf.indexOf('\n')) !== -1) {
+    for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
       const line = buf.slice(0, nl)
       buf = buf.slice(nl + 1)
       const reply = handle(line, state)

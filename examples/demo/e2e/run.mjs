@@ -120,7 +120,7 @@ async function writeResults(passed, error) {
 main()
   .then(
     () => null,
-    (err) => String((err && err.stack) || err),
+    (err) => String(err?.stack || err),
   )
   .then(async (error) => {
     const passed = !error && checks.length > 0 && checks.every((c) => c.ok)

@@ -44,8 +44,28 @@ command -v docker >/dev/null 2>&1 || die "docker client not found"
 timeout 20 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
   die "the Docker engine does not answer (try scripts/ensure-engine.sh)"
 
+# The service images (berth-demo-<service>:local) every instance shares: the sources are
+# bind-mounted at run time, so the images hold only the base, the helpers and a copy of the
+# source for use without a checkout. Built once here so `up` never builds.
+build_services() {
+  local svc
+  for svc in db backend worker observability e2e; do
+    local tag="berth-demo-$svc:local"
+    if [ "$FORCE" = 0 ] && docker image inspect "$tag" >/dev/null 2>&1; then continue; fi
+    if ! docker build -q -t "$tag" -f "$HERE/service.Dockerfile" \
+      --build-arg "BASE_IMAGE=$IMAGE" --build-arg "SERVICE=$svc" \
+      --label "org.opencontainers.image.title=berth demo $svc" \
+      "$HERE/.." >"${TMPDIR:-/tmp}/berth-demo-build-$svc.log" 2>&1; then
+      cat "${TMPDIR:-/tmp}/berth-demo-build-$svc.log" >&2
+      die "docker build of $tag failed"
+    fi
+    echo "build.sh: built $tag"
+  done
+}
+
 if [ "$FORCE" = 0 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
   echo "build.sh: $IMAGE already exists (use --force to rebuild)"
+  build_services
   exit 0
 fi
 
@@ -134,3 +154,4 @@ fi
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
 echo "build.sh: built $IMAGE ($((size / 1000000)) MB) in ${elapsed_ms} ms"
+build_services

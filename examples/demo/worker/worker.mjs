@@ -58,7 +58,7 @@ function loop() {
   register((ok) => setTimeout(loop, ok ? INTERVAL_MS : RETRY_MS))
 }
 
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   const text = JSON.stringify({ status: 'ok', id: WORKER_ID, instance: INSTANCE_ID })
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
   res.end(text)

@@ -1,7 +1,7 @@
 import type { BerthServices, Plugin, Step, TaskContext } from '@berth/contract'
 import { composeConfigSchema } from './schema.js'
 import { composeServices } from './services.js'
-import { composeDoctorStep } from './steps/doctor.js'
+import { diagnoseCompose } from './steps/doctor.js'
 import { composeDestroyStep, composeDownStep } from './steps/down.js'
 import { composeLintStep } from './steps/lint.js'
 import { composeListStep } from './steps/list.js'
@@ -10,7 +10,7 @@ import { composeStatusStep } from './steps/status.js'
 import { composeUpStep } from './steps/up.js'
 import { COMPOSE_PLUGIN_VERSION } from './version.js'
 
-export type ComposeStepName = 'lint' | 'up' | 'down' | 'destroy' | 'status' | 'logs' | 'list' | 'doctor'
+export type ComposeStepName = 'lint' | 'up' | 'down' | 'destroy' | 'status' | 'logs' | 'list'
 
 /** The plugin with its step names and services known to the type checker. */
 export interface ComposePlugin extends Plugin {
@@ -42,8 +42,8 @@ export function composePlugin(options: ComposePluginOptions = {}): ComposePlugin
       status: composeStatusStep,
       logs: composeLogsStep(logsOutput),
       list: composeListStep,
-      doctor: composeDoctorStep,
     },
     services: composeServices,
+    diagnose: diagnoseCompose,
   }
 }

@@ -246,19 +246,14 @@ describe('compose lifecycle against the real Docker engine (docker-compose v1 he
     assertNothingLeft(await projectResources(composeProjectName(ids.d)), ids.d)
   })
 
-  test('compose.doctor reports the compose flavour and the engine version', async () => {
+  test('diagnose reports the compose flavour and no orphans for an unknown project', async () => {
+    const plugin = composePlugin()
     const ctx = makeContext({ root, project: base, services: { listInstances: async () => [] } })
-    await steps.doctor.run(ctx)
-    const report = ctx.output.compose as {
-      ok: boolean
-      flavour: { ok: boolean; flavour?: string }
-      engine: { ok: boolean; apiVersion?: string }
-      orphans: unknown[]
-    }
-    assert.equal(report.ok, true)
-    assert.ok(report.flavour.flavour === 'v1' || report.flavour.flavour === 'v2')
-    assert.match(report.engine.apiVersion ?? '', /^1\.\d+$/)
-    assert.ok(Array.isArray(report.orphans))
+    const found = await plugin.diagnose!(ctx)
+    const compose = found.find((d) => d.check === 'compose')
+    assert.equal(compose?.status, 'ok')
+    assert.match(compose?.detail ?? '', /\((v1|v2)\)$/)
+    assert.ok(found.some((d) => d.check.startsWith('orphan')))
   })
 
   test('up refuses a compose file that does not exist, before touching anything', async () => {

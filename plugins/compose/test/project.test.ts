@@ -120,7 +120,6 @@ describe('compose config', () => {
     assert.ok(plugin.config?.compose)
     assert.deepEqual(Object.keys(plugin.steps).sort(), [
       'destroy',
-      'doctor',
       'down',
       'lint',
       'list',

@@ -48,7 +48,14 @@ export async function withLock<T>(lockPath: string, critical: () => Promise<T>, 
   for (;;) {
     try {
       const handle = await open(lockPath, 'wx', 0o600)
-      await handle.writeFile(JSON.stringify(self))
+      try {
+        await handle.writeFile(JSON.stringify(self))
+      } catch (error) {
+        // A lock we created but could not fill (disk full) must not outlive us as an unreadable lock.
+        await handle.close().catch(() => {})
+        await unlink(lockPath).catch(() => {})
+        throw error
+      }
       await handle.close()
       break
     } catch (error) {

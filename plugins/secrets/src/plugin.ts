@@ -1,3 +1,4 @@
+import { opSignedIn } from './op-signin.js'
 import { definePlugin, type Plugin, readSection, type TaskContext } from '@berth/contract'
 import { loadSecrets } from './load.js'
 import { secretsReport } from './report.js'
@@ -29,6 +30,22 @@ export function secretsPlugin(options: SecretsPluginOptions = {}): Plugin {
     name: 'berth:secrets',
     version: SECRETS_VERSION,
     config: { secrets: secretsConfigSchema },
+    async diagnose(ctx) {
+      const config = sectionOf(ctx)
+      if (config.provider !== '1password') {
+        return [{ check: 'secrets', status: 'ok', detail: `provider ${config.provider}` }]
+      }
+      const status = await opSignedIn({ env: envOf(), timeoutMs: config.timeout * 1000, account: config.account })
+      if (status.signedIn) return [{ check: 'op (1Password)', status: 'ok', detail: `signed in (${status.opPath})` }]
+      return [
+        {
+          check: 'op (1Password)',
+          status: 'warn',
+          detail: `${status.reason}; sandboxes fall back to the config's insecure defaults, local-prod refuses to start`,
+          hint: status.installed ? 'run: op signin' : 'install the 1Password CLI (op) and sign in',
+        },
+      ]
+    },
     steps: {
       load: {
         description: 'loads the configured secrets into the environment of the compose process (never to disk)',

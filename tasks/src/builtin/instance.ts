@@ -3,11 +3,21 @@ import {
   definePlugin,
   EnvironmentError,
   type InstanceKind,
+  type InstanceRecord,
   instanceIdFor,
   type Plugin,
+  readSection,
   UsageError,
   validateName,
 } from '@berth/contract'
+
+import { urlConfigSchema } from './env.js'
+
+interface ComposeSummary {
+  state: string
+  running: number
+  total: number
+}
 
 /**
  * `berth:instance` — turns the checkout around the cwd into an instance to register
@@ -18,6 +28,28 @@ export function instancePlugin(): Plugin {
     name: 'berth:instance',
     version: '0.1.0',
     steps: {
+      summary: {
+        description: 'joins registered instances with their compose state, API port and age (sandbox list)',
+        run(ctx) {
+          const instances = (ctx.output.instances as InstanceRecord[] | undefined) ?? []
+          const compose =
+            (ctx.output.compose as { instances?: Record<string, ComposeSummary> } | undefined)?.instances ?? {}
+          const portVar = readSection(ctx, 'url', urlConfigSchema).portVar
+          const now = Date.now()
+          ctx.output.instances = instances.map((instance) => {
+            const state = compose[instance.id]
+            const apiPort = instance.slot === null ? null : (ctx.services.slotPorts?.(instance.slot)[portVar] ?? null)
+            return {
+              ...instance,
+              state: state?.state ?? (instance.slot === null ? 'no-stack' : 'absent'),
+              running: state?.running ?? 0,
+              total: state?.total ?? 0,
+              apiPort,
+              ageSeconds: Math.max(0, Math.round((now - Date.parse(instance.createdAt)) / 1000)),
+            }
+          })
+        },
+      },
       detect: {
         description: 'takes the clone or worktree around the cwd as the instance (id from --name or the folder)',
         run(ctx) {

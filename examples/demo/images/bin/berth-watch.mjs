@@ -1,5 +1,5 @@
 // berth-watch: run a Node program and restart it whenever a file under its folder changes.
-//   node /usr/local/bin/berth-watch /app/server.js [args...]
+//   node /usr/local/bin/berth-watch.mjs /app/server.mjs [args...]
 //
 // Why not plain `node --watch`: on Linux, Node 20's watch mode (and --watch-path) watches each
 // file's inode, so once a file is *replaced* rather than rewritten in place (sed -i, most editors'
@@ -14,7 +14,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 if (!process.argv[2]) {
-  console.error('usage: node berth-watch <program.js> [args...]')
+  console.error('usage: node berth-watch.mjs <program> [args...]')
   process.exit(2)
 }
 const entry = path.resolve(process.argv[2])

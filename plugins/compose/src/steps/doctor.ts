@@ -1,37 +1,46 @@
-import { engineRequest, listComposeContainers, type Step } from '@berth/contract'
+import { type Diagnosis, engineRequest, listComposeContainers, type TaskContext } from '@berth/contract'
 import { listComposeVolumes } from '../engine.js'
 import { detectComposeFlavour } from '../flavour.js'
-import { orphansOf } from './list.js'
+import { composeProjectName } from '../project.js'
+import { findOrphans } from '../status.js'
+import { describeOrphan } from './list.js'
 
 /**
- * `compose.doctor`: can berth run compose here? Reports the compose flavour, the engine's
- * version, and orphan projects. Never throws for what it finds: every finding is in
- * `ctx.output.compose` (`ok: false` when compose or the engine is missing) and logged as a warning.
+ * `berth doctor`'s compose findings: the compose flavour (v2 plugin or v1 binary) and orphan
+ * compose projects (named like this project's instances, not in the registry). Changes nothing.
+ * The engine itself is checked by the runner.
  */
-export const composeDoctorStep: Step = {
-  description: 'check the compose flavour, the Docker engine and orphan compose projects',
-  async run(ctx) {
-    const problems: string[] = []
-    const flavour = await detectComposeFlavour().then(
-      (found) => ({ ok: true as const, ...found }),
-      (error: Error) => {
-        problems.push(error.message)
-        return { ok: false as const, error: error.message }
-      },
-    )
-    const engine = await engineRequest<{ Version: string; ApiVersion: string }>('/version').then(
-      (answer) => ({ ok: true as const, version: answer.Version, apiVersion: answer.ApiVersion }),
-      (error: Error) => {
-        problems.push(error.message)
-        return { ok: false as const, error: error.message }
-      },
-    )
-    let orphans: ReturnType<typeof orphansOf> = null
-    if (engine.ok) {
-      const [containers, volumes] = await Promise.all([listComposeContainers(), listComposeVolumes()])
-      orphans = orphansOf(ctx, containers, volumes, (await ctx.services.listInstances?.()) ?? [])
-    }
-    for (const problem of problems) ctx.log.warn(problem)
-    ctx.output.compose = { ok: problems.length === 0, flavour, engine, orphans, problems }
-  },
+export async function diagnoseCompose(ctx: TaskContext): Promise<Diagnosis[]> {
+  const found: Diagnosis[] = []
+  try {
+    const flavour = await detectComposeFlavour()
+    found.push({ check: 'compose', status: 'ok', detail: `${flavour.command.join(' ')} ${flavour.version} (${flavour.flavour})` })
+  } catch (error) {
+    found.push({
+      check: 'compose',
+      status: 'fail',
+      detail: (error as Error).message,
+      hint: 'install the docker compose plugin (v2) or docker-compose (v1)',
+      exitCode: 4,
+    })
+  }
+  const engineUp = await engineRequest('/_ping').then(
+    () => true,
+    () => false,
+  )
+  if (!engineUp || !ctx.services.listInstances) return found
+  const [containers, volumes, instances] = await Promise.all([
+    listComposeContainers(),
+    listComposeVolumes(),
+    ctx.services.listInstances(),
+  ])
+  const orphans = findOrphans(
+    containers,
+    volumes,
+    instances.map((i) => i.id),
+    composeProjectName(ctx.config.project),
+  )
+  for (const orphan of orphans) found.push({ check: 'orphan stack', status: 'warn', detail: describeOrphan(orphan) })
+  if (orphans.length === 0) found.push({ check: 'orphan stacks', status: 'ok', detail: 'none' })
+  return found
 }

@@ -13,7 +13,6 @@ export const listStep: Step = {
     const instances = (await ctx.services.listInstances?.()) ?? []
     const rows = await describeWorktrees(repo.root, { instances, baseBranch: base.name, remote: config.remote })
     ctx.output.worktrees = rows
-    for (const row of rows) ctx.log.info(formatListing(row))
   },
 }
 

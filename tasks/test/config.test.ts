@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { ConfigError } from '@berth/contract'
+import { portsPlugin } from '@berth/ports'
+import { registryPlugin } from '@berth/registry'
+import { findConfig, parseCore, resolveConfig } from '../src/config/load.js'
+import { applyPresets, KTRDR_PORTS } from '../src/config/presets.js'
+import { formatIssues } from '../src/config/schema.js'
+
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'berth-tasks-config-')))
+after(() => rmSync(root, { recursive: true, force: true }))
+let counter = 0
+function folder(files: Record<string, string> = {}): string {
+  const dir = join(root, `case-${++counter}`)
+  mkdirSync(dir, { recursive: true })
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+  return dir
+}
+
+const plugins = () => [portsPlugin(), registryPlugin()]
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn()
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`)
+    assert.equal(error.exitCode, 2)
+    return error.problems
+  }
+  assert.fail('expected a ConfigError')
+}
+
+describe('resolveConfig', () => {
+  test('reports every problem at once, each with its path', () => {
+    const raw = { slots: { pool: 'x' }, ports: { 'bad-name': { base: 30000 } }, gatee: true }
+    const problems = problemsOf(() => resolveConfig({ raw, file: '/repo/berth.config.json' }, plugins(), '/repo'))
+    assert.equal(problems.length, 3, problems.join('\n'))
+    assert.ok(problems.some((p) => p.startsWith('slots.pool: ')))
+    assert.ok(problems.some((p) => p.startsWith('ports.bad-name: ')))
+    assert.ok(problems.some((p) => p.startsWith('gatee: unknown key')))
+  })
+
+  test('fills the KTRDR ports preset and the slot defaults when the sections are absent', () => {
+    const config = resolveConfig({ raw: {}, file: null }, plugins(), '/work/My Repo')
+    assert.equal(config.project, 'my-repo', 'the project defaults to the repository folder, slugged')
+    assert.deepEqual(config.sections.slots, { pool: [1, 2], max: 10, reserved: [0] })
+    const ports = config.sections.ports as Record<string, { base: number }>
+    assert.deepEqual(Object.keys(ports), Object.keys(KTRDR_PORTS))
+    assert.deepEqual(ports.KTRDR_WORKER_PORT, { base: 4997, stride: 10, count: 4, slot0: 5003 })
+  })
+
+  test("keeps a user's own ports section instead of the preset", () => {
+    const config = resolveConfig(
+      { raw: { project: 'acme', ports: { ACME_API_PORT: { base: 9100 } } }, file: '/r/berth.config.json' },
+      plugins(),
+      '/r',
+    )
+    assert.equal(config.project, 'acme')
+    assert.deepEqual(config.sections.ports, { ACME_API_PORT: { base: 9100, stride: 1, count: 1 } })
+    assert.equal(config.root, '/r')
+  })
+
+  test('applyPresets leaves a config with ports untouched', () => {
+    const raw = { ports: {} }
+    assert.equal(applyPresets(raw, new Set(['ports'])), raw)
+  })
+})
+
+describe('parseCore', () => {
+  test('rejects a malformed pipeline edit with its path before any plugin loads', () => {
+    const problems = problemsOf(() =>
+      parseCore({ pipelines: { 'sandbox.init': { insert: [{ step: 'probe.fail' }] } } }, 'berth.config.json'),
+    )
+    assert.deepEqual(problems, ['pipelines.sandbox.init.insert[0]: give exactly one of before/after'])
+  })
+})
+
+describe('formatIssues', () => {
+  test('writes array indices in brackets', () => {
+    const formatted = formatIssues([{ code: 'custom', path: ['gate', 'checks', 2, 'url'], message: 'Invalid url', input: 1 }])
+    assert.deepEqual(formatted, ['gate.checks[2].url: Invalid url'])
+  })
+})
+
+describe('findConfig', () => {
+  test('reads berth.config.ts in a folder that is not an ES module package', async () => {
+    const dir = folder({ 'berth.config.ts': 'export default { project: "tsproj", slots: { max: 4 } }\n' })
+    const found = await findConfig(dir, dir)
+    assert.deepEqual(found.raw, { project: 'tsproj', slots: { max: 4 } })
+    assert.equal(found.file, join(dir, 'berth.config.ts'))
+  })
+
+  test('reads berth.config.ts in a "type": "module" package', async () => {
+    const dir = folder({
+      'package.json': '{"type":"module"}',
+      'berth.config.ts': 'const config: { project: string } = { project: "esm" }\nexport default config\n',
+    })
+    assert.deepEqual((await findConfig(dir, dir)).raw, { project: 'esm' })
+  })
+
+  test('finds the config in a parent folder up to the stop folder, and none above it', async () => {
+    const dir = folder({ 'berth.config.json': '{"project":"parent"}' })
+    mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true })
+    assert.deepEqual((await findConfig(join(dir, 'sub', 'deeper'), dir)).raw, { project: 'parent' })
+    assert.deepEqual(await findConfig(join(dir, 'sub', 'deeper'), join(dir, 'sub')), { raw: {}, file: null })
+  })
+})
