@@ -10,7 +10,7 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   // Shared by every command that starts containers, so secrets and the gate run on every path.
   'stack.up': ['ports.check', 'compose.lint', 'secrets.load', 'compose.up', 'gate.wait'],
   spec: ['worktree.plan', 'registry.claim', 'worktree.create'],
-  impl: ['worktree.plan', 'registry.claim', 'worktree.create', 'ports.check', 'env.write', '@stack.up'],
+  impl: ['worktree.plan', 'registry.claim', 'worktree.create', 'env.write', '@stack.up'],
   done: ['registry.resolve', 'worktree.check', 'compose.destroy', 'worktree.remove', 'registry.release'],
   worktrees: ['worktree.list'],
   'sandbox.init': ['instance.detect', 'registry.claim', 'ports.check', 'env.write'],

@@ -58,10 +58,7 @@ function gateLines(output: Output): string[] {
 }
 
 function urlLines(output: Output): string[] {
-  const env = (output.env ?? {}) as Record<string, string>
-  return Object.entries(env)
-    .filter(([key]) => key.endsWith('_PORT') || /_PORT_\d+$/.test(key))
-    .map(([key, port]) => `  ${key.padEnd(28)} http://127.0.0.1:${port}`)
+  return output.apiUrl ? [`API: ${String(output.apiUrl)}`] : []
 }
 
 function instanceLines(output: Output, verb: string): string[] {
@@ -103,7 +100,7 @@ function age(seconds: number): string {
 const startedLines = (verb: string) => (o: Output) => [...instanceLines(o, verb), ...gateLines(o)]
 
 const RENDERERS: Record<string, (output: Output) => string[]> = {
-  impl: (o) => [...instanceLines(o, 'ready'), ...gateLines(o), ...(o.gate ? urlLines(o) : [])],
+  impl: (o) => [...instanceLines(o, o.gate ? 'ready' : 'created'), ...gateLines(o), ...urlLines(o)],
   spec: (o) => instanceLines(o, 'created'),
   done: (o) => [
     `${colour.green('done')} ${(o.instance as Instance).id}: stack removed, worktree removed (branch kept), slot released`,

@@ -80,7 +80,9 @@ describe('parseCore', () => {
 
 describe('formatIssues', () => {
   test('writes array indices in brackets', () => {
-    const formatted = formatIssues([{ code: 'custom', path: ['gate', 'checks', 2, 'url'], message: 'Invalid url', input: 1 }])
+    const formatted = formatIssues([
+      { code: 'custom', path: ['gate', 'checks', 2, 'url'], message: 'Invalid url', input: 1 },
+    ])
     assert.deepEqual(formatted, ['gate.checks[2].url: Invalid url'])
   })
 })

@@ -77,6 +77,15 @@ export function requestedName(ctx: TaskContext): string {
   return name
 }
 
+/**
+ * local-prod is a clone the user made (often the main checkout) and holds their real data: berth
+ * never deletes it, with or without --force. `local-prod destroy` stops the stack and releases
+ * slot 0; the folder stays where it is.
+ */
+export function keepsFolder(instance: NonNullable<TaskContext['instance']>): boolean {
+  return instance.kind === 'local-prod'
+}
+
 export function instanceOf(ctx: TaskContext, step: string): NonNullable<TaskContext['instance']> {
   if (ctx.instance) return ctx.instance
   throw new UsageError(`${step} needs an instance, and none was resolved`, {

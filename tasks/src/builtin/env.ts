@@ -71,6 +71,8 @@ export function envPlugin(): Plugin {
           ctx.env = { ...ctx.env, ...values }
           ctx.output.envFile = file
           ctx.output.env = values
+          const { portVar, host } = readSection(ctx, 'url', urlConfigSchema)
+          if (values[portVar]) ctx.output.apiUrl = `http://${host}:${values[portVar]}`
         },
         async undo(ctx) {
           const state = ctx.state.env as { file: string; previous: string | null } | undefined

@@ -1,6 +1,6 @@
 import type { Step } from '@berth/contract'
 import { resolveBaseBranch } from '../base.js'
-import { forced, instanceOf, parentFolder, repoOf, worktreeSection, worktreeState } from '../context.js'
+import { forced, instanceOf, keepsFolder, parentFolder, repoOf, worktreeSection, worktreeState } from '../context.js'
 import { assertRemovable, describeLoss } from '../guards.js'
 
 /** Refuses (exit 3) to remove unsafe paths always, and dirty/unpushed/foreign checkouts unless --force. Read-only. */
@@ -8,6 +8,10 @@ export const checkStep: Step = {
   description: 'refuse removal of uncommitted or unpushed work (unless --force) and of paths berth does not own',
   async run(ctx) {
     const instance = instanceOf(ctx, 'worktree.check')
+    if (keepsFolder(instance)) {
+      ctx.log.debug(`${instance.path} is local-prod: its folder is kept, so there is nothing to check`)
+      return
+    }
     const config = worktreeSection(ctx)
     const repo = await repoOf(ctx)
     const force = forced(ctx)

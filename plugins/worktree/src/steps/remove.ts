@@ -1,5 +1,5 @@
 import type { Step } from '@berth/contract'
-import { forced, instanceOf, parentFolder, repoOf, worktreeSection, worktreeState } from '../context.js'
+import { forced, instanceOf, keepsFolder, parentFolder, repoOf, worktreeSection, worktreeState } from '../context.js'
 import { removeWorktree } from '../remove.js'
 
 /**
@@ -11,6 +11,11 @@ export const removeStep: Step = {
   description: 'git worktree remove the recorded path and prune (the branch stays)',
   async run(ctx) {
     const instance = instanceOf(ctx, 'worktree.remove')
+    if (keepsFolder(instance)) {
+      ctx.log.info(`kept ${instance.path}: local-prod is your clone, berth never deletes it`)
+      ctx.output.removed = { path: instance.path, removed: false, checkout: null }
+      return
+    }
     const config = worktreeSection(ctx)
     const repo = await repoOf(ctx)
     const result = await removeWorktree({
