@@ -65,7 +65,8 @@ export function parseInvocation(argv: string[]): Invocation | { help: string } {
   if (parsed.values.help) return { help: commandHelp(found.command) }
   const positionals = parsed.positionals.slice(found.command.path.length)
   const required = (found.command.args ?? []).filter((a) => !a.endsWith('?'))
-  if (positionals.length > (found.command.args ?? []).length) {
+  const variadic = (found.command.args ?? []).some((a) => a.includes('...'))
+  if (!variadic && positionals.length > (found.command.args ?? []).length) {
     throw new UsageError(`unexpected argument '${positionals[(found.command.args ?? []).length]}'`, {
       hint: `usage: berth ${[...found.command.path, ...(found.command.args ?? [])].join(' ')}`,
     })

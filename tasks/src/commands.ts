@@ -51,6 +51,7 @@ const forceOption: OptionSpec = {
   type: 'boolean',
   description: 'remove even with uncommitted or unpushed work (it is lost)',
 }
+const dryRunOption: OptionSpec = { type: 'boolean', description: 'print what would be done and change nothing' }
 const downOptions: Record<string, OptionSpec> = {
   volumes: { type: 'boolean', description: "also remove the instance's volumes (its data)" },
 }
@@ -90,7 +91,7 @@ export const COMMANDS: CommandSpec[] = [
     path: ['done'],
     summary: 'refuse on unsaved work unless --force; stop, remove volumes, remove the worktree, release the slot',
     args: ['<name>'],
-    options: { force: forceOption },
+    options: { force: forceOption, 'dry-run': dryRunOption },
     pipeline: 'done',
   },
   {
@@ -148,7 +149,11 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ['sandbox', 'destroy'],
     summary: 'stop the stack, remove its volumes, release the slot, remove the worktree berth made',
-    options: { force: forceOption, 'keep-worktree': { type: 'boolean', description: 'keep the folder' } },
+    options: {
+      force: forceOption,
+      'keep-worktree': { type: 'boolean', description: 'keep the folder' },
+      'dry-run': dryRunOption,
+    },
     pipeline: 'sandbox.destroy',
     drop: { 'keep-worktree': ['worktree.check', 'worktree.remove'] },
   },
@@ -187,7 +192,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ['local-prod', 'destroy'],
     summary: 'stop local-prod, remove its volumes and release slot 0 (acts on the registered path)',
-    options: { force: forceOption },
+    options: { force: forceOption, 'dry-run': dryRunOption },
     pipeline: 'local-prod.destroy',
     kind: 'local-prod',
   },
@@ -219,7 +224,64 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ['doctor'],
     summary: 'check git, the Docker engine, compose flavour, op, the registry, stale claims and orphans',
+    options: {
+      fix: { type: 'boolean', description: 'repair what is safe (ghost claims, orphan stacks, missing .env.sandbox)' },
+      'dry-run': { type: 'boolean', description: 'with --fix: list the repairs, change nothing' },
+    },
     pipeline: 'doctor',
+  },
+  {
+    path: ['test', 'e2e'],
+    summary: "run the stack's test service (compose run --rm) on the instance's network; artifacts go to evidence",
+    args: ['[args...]?'],
+    options: {
+      service: { type: 'string', value: 'NAME', description: 'the test service (default: config test.service, e2e)' },
+    },
+    pipeline: 'test.e2e',
+    details: 'Arguments after -- are passed to the test service, e.g. berth test e2e -- --grep health',
+  },
+  {
+    path: ['evidence'],
+    summary: 'write an evidence bundle: config, .env.sandbox, gate report, container state, logs, git state',
+    options: {
+      out: {
+        type: 'string',
+        value: 'DIR',
+        description: 'write the bundle into DIR instead of .sandbox/evidence/<UTC time>',
+      },
+    },
+    pipeline: 'evidence',
+  },
+  {
+    path: ['shared', 'init'],
+    summary: 'create $BERTH_HOME/shared/<dirs> from a folder or tarball, or as an empty skeleton',
+    options: {
+      from: { type: 'string', value: 'DIR|TARBALL', description: 'copy the shared data from here' },
+      minimal: { type: 'boolean', description: 'create the empty folders only' },
+    },
+    pipeline: 'shared.init',
+  },
+  {
+    path: ['shared', 'status'],
+    summary: 'shared data folders: sizes and which instances mount them',
+    pipeline: 'shared.status',
+  },
+  {
+    path: ['setup'],
+    summary: 'add sandbox:* scripts, .gitignore entries and a starter berth.config.ts to this repository',
+    options: {
+      preset: { type: 'string', value: 'NAME', description: 'starter config: ktrdr (default) or minimal' },
+      force: { type: 'boolean', description: 'overwrite what differs (shown as a diff first)' },
+    },
+    pipeline: 'setup',
+  },
+  {
+    path: ['completion'],
+    summary: 'print the shell completion script for bash, zsh or fish',
+    args: ['<shell>'],
+    pipeline: 'completion',
+    details:
+      'bash: source <(berth completion bash)   zsh: source <(berth completion zsh)   fish: berth completion fish | source',
   },
 ]
 

@@ -5,6 +5,8 @@ import {
   BerthError,
   type BerthServices,
   OperationError,
+  type PipelineOutcome,
+  type Plugin,
   Redactor,
   type TaskContext,
   type TaskRequest,
@@ -17,7 +19,7 @@ import { createLogger, renderError } from './output.js'
 import { bindPipeline, checkStepRefs, expandPipeline, resolvePipelines } from './pipelines.js'
 import { loadPlugins } from './plugins.js'
 import { renderResult } from './render.js'
-import { runPipeline } from './runner.js'
+import { type PipelineError, runPipeline, type StepTiming } from './runner.js'
 
 /** `--slot N` / `<slot>`: a non-negative integer, else exit 2. */
 function parseSlot(value: string | boolean | undefined, what: string): number | undefined {
@@ -41,6 +43,17 @@ function buildRequest(invocation: Invocation): TaskRequest {
 
 export function berthHome(): string {
   return resolve(process.env.BERTH_HOME ?? join(homedir(), '.berth'))
+}
+
+/** Every plugin's `finalize`, in load order; their errors become warnings. */
+async function finalize(plugins: Plugin[], ctx: TaskContext, outcome: PipelineOutcome): Promise<void> {
+  for (const plugin of plugins) {
+    try {
+      await plugin.finalize?.(ctx, outcome)
+    } catch (error) {
+      ctx.log.warn(`${plugin.name}: ${(error as Error).message}`)
+    }
+  }
 }
 
 /** Runs one command's pipeline and prints its result; returns the exit code. */
@@ -92,16 +105,27 @@ export async function execute(invocation: Invocation): Promise<number> {
       state: { runner: { plugins, pipelines } },
     }
     for (const plugin of plugins) Object.assign(services, await plugin.services?.(ctx))
-    await runPipeline(
-      steps,
-      ctx,
-      {
-        onStepDone: (id, ms) => log.stepDone(id, ms),
-        onStepFailed: (id, ms) => log.stepFailed(id, ms),
-        onUndo: (id, error) => log.stepUndone(id, error),
-      },
-      { keep: flags['keep-on-failure'] === true },
-    )
+    let timings: StepTiming[] = []
+    try {
+      timings = await runPipeline(
+        steps,
+        ctx,
+        {
+          onStepDone: (id, ms) => log.stepDone(id, ms),
+          onStepFailed: (id, ms) => log.stepFailed(id, ms),
+          onUndo: (id, error) => log.stepUndone(id, error),
+        },
+        { keep: flags['keep-on-failure'] === true, dryRun: flags['dry-run'] === true },
+      )
+    } catch (error) {
+      await finalize(plugins, ctx, {
+        ok: false,
+        error: error as Error,
+        timings: (error as PipelineError).timings ?? [],
+      })
+      throw error
+    }
+    await finalize(plugins, ctx, { ok: true, timings })
     const exitCode = typeof ctx.state.exitCode === 'number' ? (ctx.state.exitCode as number) : 0
     renderResult(command, ctx.output, { json, redactor, ok: exitCode === 0 })
     return exitCode

@@ -38,6 +38,12 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   'config.show': ['config.show'],
   'config.schema': ['config.schema'],
   doctor: ['doctor.run'],
+  'test.e2e': ['registry.resolve', 'secrets.load', 'compose.test'],
+  evidence: ['registry.resolve', 'evidence.collect'],
+  'shared.init': ['shared.init'],
+  'shared.status': ['shared.status'],
+  setup: ['setup.apply'],
+  completion: ['completion.script'],
 }
 
 export function applyPipelineEdit(

@@ -1,4 +1,4 @@
-import type { Diagnosis, Redactor } from '@berth/contract'
+import type { Diagnosis, Redactor, Repair } from '@berth/contract'
 import type { CommandSpec } from './commands.js'
 import { colour } from './output.js'
 
@@ -204,11 +204,16 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
   url: (o) => [String(o.url)],
   'config.show': (o) => [JSON.stringify(o.config, null, 2)],
   'config.schema': (o) => [JSON.stringify(o.schema, null, 2)],
-  doctor: (o) =>
-    (o.checks as Diagnosis[]).map((c) => {
+  doctor: (o) => [
+    ...(o.checks as Diagnosis[]).map((c) => {
       const mark = c.status === 'ok' ? colour.green('✔') : c.status === 'warn' ? colour.yellow('!') : colour.red('✖')
       return `${mark} ${c.check}: ${c.detail}${c.hint && c.status !== 'ok' ? colour.dim(` — ${c.hint}`) : ''}`
     }),
+    ...((o.repairs as Repair[] | undefined) ?? []).map(
+      (r) =>
+        `${r.status === 'failed' ? colour.red(r.status) : r.status === 'skipped' ? colour.dim(r.status) : colour.green(r.status)} ${r.action}${r.detail ? colour.dim(` — ${r.detail}`) : ''}`,
+    ),
+  ],
 }
 
 /** Prints a command's result: the `--json` document, or lines for humans on stdout. */
@@ -226,6 +231,11 @@ export function renderResult(
     return
   }
   const render = RENDERERS[command.pipeline]
-  const lines = render ? render(output) : []
+  const plan = output.plan as { step: string; action: string }[] | undefined
+  const lines = plan
+    ? ['dry run — nothing was changed; the plan:', ...plan.map((p) => `  ${p.step.padEnd(18)} ${p.action}`)]
+    : render
+      ? render(output)
+      : []
   if (lines.length > 0) process.stdout.write(`${options.redactor.redact(lines.join('\n'))}\n`)
 }

@@ -16,7 +16,7 @@ export interface RunHooks {
 export interface StepTiming {
   step: string
   ms: number
-  status: 'done' | 'failed' | 'undone' | 'undo-failed'
+  status: 'done' | 'failed' | 'undone' | 'undo-failed' | 'planned'
 }
 
 /** A failed pipeline's error carries the undo errors here; they never replace the original. */
@@ -32,14 +32,22 @@ export async function runPipeline(
   steps: BoundStep[],
   ctx: TaskContext,
   hooks: RunHooks = {},
-  options: { keep?: boolean } = {},
+  options: { keep?: boolean; dryRun?: boolean } = {},
 ): Promise<StepTiming[]> {
   const completed: BoundStep[] = []
   const timings: StepTiming[] = []
+  const plan: { step: string; action: string }[] = []
+  if (options.dryRun) ctx.output.plan = plan
   for (const bound of steps) {
     const started = performance.now()
     try {
       if (ctx.signal.aborted) throw new OperationError('interrupted', { code: 'E_INTERRUPTED' })
+      if (options.dryRun && stepEffect(bound.step) === 'write') {
+        const action = bound.step.plan ? await bound.step.plan(ctx) : (bound.step.description ?? bound.id)
+        plan.push({ step: bound.id, action })
+        timings.push({ step: bound.id, ms: 0, status: 'planned' })
+        continue
+      }
       await bound.step.run(ctx)
       const ms = Math.round(performance.now() - started)
       timings.push({ step: bound.id, ms, status: 'done' })
@@ -75,6 +83,11 @@ async function undoAll(completed: BoundStep[], ctx: TaskContext, timings: StepTi
     }
   }
   return errors
+}
+
+/** A step changes the world when it says so, or when it can be undone. */
+export function stepEffect(step: Step): 'read' | 'write' {
+  return step.effect ?? (step.undo ? 'write' : 'read')
 }
 
 function asBerthError(error: unknown, stepId: string): BerthError {

@@ -51,6 +51,11 @@ export interface BerthServices {
   probeSlot?(slot: number): Promise<PortHolder[]>
   /** Instances registered for this project (registry plugin). */
   listInstances?(): Promise<InstanceRecord[]>
+  /**
+   * Extra `.env.sandbox` lines for an instance (e.g. the shared-data folders, shared plugin).
+   * Values must be inert (no secrets, no newlines); `env.write` adds them after the ports.
+   */
+  instanceEnv?(instance: InstanceRecord): Record<string, string> | Promise<Record<string, string>>
   /** The last `tail` log lines of the named services of the current instance (compose plugin). */
   serviceLogs?(services: string[], tail: number): Promise<string>
 }
@@ -119,6 +124,13 @@ export interface ResolvedConfig {
 export interface Step {
   /** One line for `--help` and `config show`. */
   description?: string
+  /**
+   * `read` steps only look (they run under `--dry-run`); `write` steps change something and, under
+   * `--dry-run`, are replaced by their `plan`. Default: `write` when the step has an `undo`, else `read`.
+   */
+  effect?: 'read' | 'write'
+  /** What `run` would do, for `--dry-run` (defaults to the description). */
+  plan?(ctx: TaskContext): string | Promise<string>
   run(ctx: TaskContext): void | Promise<void>
   /** Reverses what `run` changed; called in reverse order when a later step fails. */
   undo?(ctx: TaskContext): void | Promise<void>
@@ -145,6 +157,30 @@ export interface Plugin {
   services?(ctx: TaskContext): BerthServices | Promise<BerthServices>
   /** Health checks for `berth doctor`; must not change anything. */
   diagnose?(ctx: TaskContext): Promise<Diagnosis[]>
+  /**
+   * `berth doctor --fix`: repairs what is safe and says what it will not touch. With `dryRun`
+   * nothing is changed and the actions are only listed.
+   */
+  repair?(ctx: TaskContext, options: { dryRun: boolean }): Promise<Repair[]>
+  /**
+   * Runs after every pipeline, whether it passed or failed (after the undo), e.g. to leave
+   * evidence of a failed run. Errors here are reported as warnings, never replace the outcome.
+   */
+  finalize?(ctx: TaskContext, outcome: PipelineOutcome): void | Promise<void>
+}
+
+export interface Repair {
+  /** What was (or, with dryRun, would be) done, or why something is left alone. */
+  action: string
+  status: 'fixed' | 'planned' | 'skipped' | 'failed'
+  detail?: string
+}
+
+export interface PipelineOutcome {
+  ok: boolean
+  error?: Error
+  /** Each step's name, status and duration. */
+  timings: { step: string; ms: number; status: string }[]
 }
 
 export function definePlugin<P extends Plugin>(plugin: P): P {

@@ -69,6 +69,15 @@ export function registryPlugin(): Plugin {
       }
       return found
     },
+    async repair(ctx, { dryRun }) {
+      const ghosts = dryRun
+        ? await releaseStale(structuredClone(await readRegistry(ctx.home)))
+        : await updateRegistry(ctx.home, (registry) => releaseStale(registry))
+      return ghosts.map((ghost) => ({
+        action: `release ghost claim ${ghost.id} (slot ${ghost.slot ?? '-'}, ${ghost.reason}: ${ghost.path})`,
+        status: dryRun ? ('planned' as const) : ('fixed' as const),
+      }))
+    },
     steps: {
       claim: {
         description: 'registers the instance and claims its slot (lowest free pool slot unless --slot)',
@@ -131,6 +140,7 @@ export function registryPlugin(): Plugin {
       },
       release: {
         description: "removes the instance's record, freeing its slot",
+        plan: (ctx) => `release slot ${ctx.instance?.slot ?? '-'} and forget ${ctx.instance?.id ?? '?'}`,
         async run(ctx) {
           if (!ctx.instance) return
           const released = await releaseInstance(ctx.home, ctx.instance.id)
@@ -147,6 +157,8 @@ export function registryPlugin(): Plugin {
       },
       releaseSlot: {
         description: 'releases the claim on slot N (the folder is not touched)',
+        effect: 'write',
+        plan: (ctx) => `release the claim on slot ${ctx.request.slot ?? '?'}`,
         async run(ctx) {
           const slot = ctx.request.slot
           if (slot === undefined) throw new UsageError('which slot? e.g. berth sandbox release 2')

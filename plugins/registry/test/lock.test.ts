@@ -90,13 +90,16 @@ describe('withLock', () => {
   test('times out (exit 1) naming the holder while a live process holds the lock', async () => {
     const lock = lockPath()
     writeFileSync(lock, JSON.stringify({ pid: process.pid, acquiredAt: new Date().toISOString() }))
-    await assert.rejects(withLock(lock, async () => 'never', { timeoutMs: 200 }), (error: unknown) => {
-      assert.ok(error instanceof BerthError)
-      assert.equal(error.code, 'E_LOCK_TIMEOUT')
-      assert.equal(error.exitCode, 1)
-      assert.ok(error.message.includes(`"pid":${process.pid}`), error.message)
-      return true
-    })
+    await assert.rejects(
+      withLock(lock, async () => 'never', { timeoutMs: 200 }),
+      (error: unknown) => {
+        assert.ok(error instanceof BerthError)
+        assert.equal(error.code, 'E_LOCK_TIMEOUT')
+        assert.equal(error.exitCode, 1)
+        assert.ok(error.message.includes(`"pid":${process.pid}`), error.message)
+        return true
+      },
+    )
     assert.ok(existsSync(lock), 'a live holder keeps its lock')
   })
 

@@ -1,6 +1,13 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { type Diagnosis, definePlugin, dockerSocketPath, engineRequest, type Plugin } from '@berth/contract'
+import {
+  type Diagnosis,
+  definePlugin,
+  dockerSocketPath,
+  engineRequest,
+  type Plugin,
+  type Repair,
+} from '@berth/contract'
 import type { RunnerState } from './config.js'
 
 const run = promisify(execFile)
@@ -66,6 +73,30 @@ export function doctorPlugin(): Plugin {
           ])
           const checks = results.flat()
           ctx.output.checks = checks
+          if (ctx.args.flags.fix === true) {
+            const dryRun = ctx.args.flags['dry-run'] === true
+            const repairs: Repair[] = []
+            for (const plugin of runner.plugins) {
+              if (!plugin.repair) continue
+              try {
+                repairs.push(...(await plugin.repair(ctx, { dryRun })))
+              } catch (error) {
+                repairs.push({ action: `${plugin.name} repair`, status: 'failed', detail: (error as Error).message })
+              }
+            }
+            ctx.output.repairs = repairs
+            ctx.output.dryRun = dryRun
+            if (!dryRun) {
+              // What is left after the repairs decides the exit code.
+              const after = (
+                await Promise.all(runner.plugins.map((p) => p.diagnose?.(ctx).catch(() => []) ?? []))
+              ).flat()
+              const failedAfter = [...(await coreDiagnoses()), ...after].filter((c) => c.status === 'fail')
+              ctx.output.healthy = failedAfter.length === 0 && !repairs.some((r) => r.status === 'failed')
+              if (!ctx.output.healthy) ctx.state.exitCode = failedAfter.some((c) => c.exitCode === 4) ? 4 : 1
+              return
+            }
+          }
           const failed = checks.filter((c) => c.status === 'fail')
           ctx.output.healthy = failed.length === 0
           if (failed.length > 0) ctx.state.exitCode = failed.some((c) => c.exitCode === 4) ? 4 : 1

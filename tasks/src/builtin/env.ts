@@ -4,9 +4,11 @@ import { dirname, join } from 'node:path'
 import {
   definePlugin,
   formatEnvFile,
+  type InstanceRecord,
   OperationError,
   type Plugin,
   parseEnvFile,
+  type Repair,
   readSection,
   type TaskContext,
   UsageError,
@@ -28,10 +30,11 @@ export const urlConfigSchema = z
   .default({ portVar: 'KTRDR_API_PORT', host: 'localhost', default: 'http://localhost:8000' })
 
 /** The identity and port lines of an instance's `.env.sandbox` (never secrets). */
-export function sandboxEnv(ctx: TaskContext): Record<string, string> {
-  const instance = ctx.instance
+export function sandboxEnv(ctx: TaskContext, instance = ctx.instance): Record<string, string> {
   if (!instance) throw new OperationError('env.write needs an instance from an earlier step')
-  const ports = ctx.ports ?? (instance.slot === null ? {} : (ctx.services.slotPorts?.(instance.slot) ?? {}))
+  const ports =
+    (instance === ctx.instance ? ctx.ports : undefined) ??
+    (instance.slot === null ? {} : (ctx.services.slotPorts?.(instance.slot) ?? {}))
   const values: Record<string, string> = {
     INSTANCE_ID: instance.id,
     COMPOSE_PROJECT_NAME: instance.id,
@@ -50,11 +53,33 @@ export function envPlugin(): Plugin {
     name: 'berth:env',
     version: '0.1.0',
     config: { url: urlConfigSchema },
+    async diagnose(ctx) {
+      const missing = await instancesWithoutEnvFile(ctx)
+      return missing.map((instance) => ({
+        check: 'env file',
+        status: 'warn' as const,
+        detail: `${instance.id} has no .env.sandbox at ${instance.path}`,
+        hint: "'berth doctor --fix' writes it again from the registry",
+      }))
+    },
+    async repair(ctx, { dryRun }) {
+      const repairs: Repair[] = []
+      for (const instance of await instancesWithoutEnvFile(ctx)) {
+        const file = join(instance.path, '.env.sandbox')
+        if (!dryRun) {
+          const extra = await ctx.services.instanceEnv?.(instance)
+          await writeEnvFile(file, { ...sandboxEnv(ctx, instance), ...extra }, instance.id)
+        }
+        repairs.push({ action: `write ${file} (slot ${instance.slot})`, status: dryRun ? 'planned' : 'fixed' })
+      }
+      return repairs
+    },
     steps: {
       write: {
         description: 'writes .env.sandbox (INSTANCE_ID, COMPOSE_PROJECT_NAME, SLOT_NUMBER, ports) into the instance',
         async run(ctx) {
-          const values = { ...sandboxEnv(ctx), ...((ctx.state.envExtra as Record<string, string>) ?? {}) }
+          const extra = ctx.instance ? await ctx.services.instanceEnv?.(ctx.instance) : undefined
+          const values = { ...sandboxEnv(ctx), ...extra }
           const file = join(ctx.instance!.path, '.env.sandbox')
           const previous = existsSync(file) ? await readFile(file, 'utf8') : null
           ctx.state.env = { file, previous }
@@ -122,6 +147,19 @@ export function envPlugin(): Plugin {
       },
     },
   })
+}
+
+async function writeEnvFile(file: string, values: Record<string, string>, id: string): Promise<void> {
+  const text = formatEnvFile(values, `berth instance ${id} — generated; do not edit (no secrets here)`)
+  const temp = `${file}.tmp-${process.pid}`
+  await writeFile(temp, text, { mode: 0o644 })
+  await rename(temp, file)
+}
+
+/** Registered instances with a slot whose folder exists but whose `.env.sandbox` is missing. */
+async function instancesWithoutEnvFile(ctx: TaskContext): Promise<InstanceRecord[]> {
+  const instances = (await ctx.services.listInstances?.()) ?? []
+  return instances.filter((i) => i.slot !== null && existsSync(i.path) && !existsSync(join(i.path, '.env.sandbox')))
 }
 
 function findUp(dir: string): string | undefined {

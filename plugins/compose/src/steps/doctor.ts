@@ -14,7 +14,11 @@ export async function diagnoseCompose(ctx: TaskContext): Promise<Diagnosis[]> {
   const found: Diagnosis[] = []
   try {
     const flavour = await detectComposeFlavour()
-    found.push({ check: 'compose', status: 'ok', detail: `${flavour.command.join(' ')} ${flavour.version} (${flavour.flavour})` })
+    found.push({
+      check: 'compose',
+      status: 'ok',
+      detail: `${flavour.command.join(' ')} ${flavour.version} (${flavour.flavour})`,
+    })
   } catch (error) {
     found.push({
       check: 'compose',

@@ -7,6 +7,9 @@ import { tearDownProject } from './teardown.js'
 /** `compose.down`: stop and remove the containers; `--volumes` also removes the data. */
 export const composeDownStep: Step = {
   description: "stop the instance's compose project (down; --volumes deletes its data)",
+  effect: 'write',
+  plan: (ctx) =>
+    `stop compose project ${ctx.instance?.id ?? '?'}${ctx.args.flags.volumes ? ' and delete its volumes' : ' (volumes kept)'}`,
   async run(ctx) {
     const session = await composeSession(ctx, 'compose.down')
     assertFilesExist(session.files)
@@ -26,6 +29,8 @@ export const composeDownStep: Step = {
  */
 export const composeDestroyStep: Step = {
   description: "remove the instance's containers, volumes and networks (nothing labelled with the project remains)",
+  effect: 'write',
+  plan: (ctx) => `remove compose project ${ctx.instance?.id ?? '?'}: its containers, volumes and networks`,
   async run(ctx) {
     const project = composeProjectName(requireInstance(ctx, 'compose.destroy').id)
     // Without compose (or its files) the engine API alone can still remove everything.

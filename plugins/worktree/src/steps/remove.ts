@@ -9,6 +9,9 @@ import { removeWorktree } from '../remove.js'
  */
 export const removeStep: Step = {
   description: 'git worktree remove the recorded path and prune (the branch stays)',
+  effect: 'write',
+  plan: (ctx) =>
+    `remove the folder ${ctx.instance?.path ?? '?'}${ctx.instance?.branch ? ` (branch ${ctx.instance.branch} is kept)` : ''}`,
   async run(ctx) {
     const instance = instanceOf(ctx, 'worktree.remove')
     if (keepsFolder(instance)) {
