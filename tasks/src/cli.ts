@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BerthError, UsageError } from '@berth/contract'
 import { COMMANDS, type CommandSpec, findCommand, GLOBAL_OPTIONS, type OptionSpec } from './commands.js'
@@ -79,6 +81,22 @@ export function parseInvocation(argv: string[]): Invocation | { help: string } {
   return { command: found.command, positionals, flags: parsed.values as Invocation['flags'] }
 }
 
+/**
+ * `berth __complete instances`: registered instance ids, one a line, for shell completion. Reads
+ * the registry directly (no lock, no plugins) so a TAB press stays fast; silent on any problem.
+ */
+function completeWords(args: string[]): number {
+  if (args[0] !== 'instances') return 0
+  try {
+    const home = process.env.BERTH_HOME ?? join(homedir(), '.berth')
+    const registry = JSON.parse(readFileSync(join(home, 'registry.json'), 'utf8')) as { instances?: { id: string }[] }
+    for (const instance of registry.instances ?? []) process.stdout.write(`${instance.id}\n`)
+  } catch {
+    // no registry yet: nothing to complete
+  }
+  return 0
+}
+
 /** The CLI entry: returns the exit code; the only place errors become exit codes. */
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help'))) {
@@ -89,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${berthVersion()}\n`)
     return 0
   }
+  if (argv[0] === '__complete') return completeWords(argv.slice(1))
   const json = argv.includes('--json')
   let invocation: ReturnType<typeof parseInvocation>
   try {

@@ -194,6 +194,32 @@ describe('runPipeline', () => {
     assert.deepEqual(events, ['done a.one', 'failed b.two', 'undo a.one failed'])
   })
 
+  test('dryRun runs read steps, plans write steps without running them, and lists the plan', async () => {
+    const calls: string[] = []
+    const step = recorder(calls)
+    const planned: BoundStep = {
+      id: 'c.planned',
+      plugin,
+      step: { effect: 'write', plan: () => 'would write c', run: () => void calls.push('run c.planned') },
+    }
+    const ctx = context()
+    const timings = await runPipeline(
+      [step('a.read', { undo: false }), step('b.write'), planned],
+      ctx,
+      {},
+      { dryRun: true },
+    )
+    assert.deepEqual(calls, ['run a.read'])
+    assert.deepEqual(ctx.output.plan, [
+      { step: 'b.write', action: 'b.write' },
+      { step: 'c.planned', action: 'would write c' },
+    ])
+    assert.deepEqual(
+      timings.map((t) => `${t.step} ${t.status}`),
+      ['a.read done', 'b.write planned', 'c.planned planned'],
+    )
+  })
+
   test('stops before the next step once the signal is aborted, undoing what completed', async () => {
     const calls: string[] = []
     const abort = new AbortController()

@@ -1,13 +1,15 @@
 import type { Plugin } from '@berth/contract'
+import { completionPlugin } from './completion.js'
 import { configPlugin } from './config.js'
 import { doctorPlugin } from './doctor.js'
 import { envPlugin } from './env.js'
 import { instancePlugin } from './instance.js'
+import { setupPlugin } from './setup.js'
 
 /** The runner's own plugins: instance detection, .env.sandbox, config and doctor. */
 export function corePlugins(): Plugin[] {
-  return [instancePlugin(), envPlugin(), configPlugin(), doctorPlugin()]
+  return [instancePlugin(), envPlugin(), configPlugin(), doctorPlugin(), setupPlugin(), completionPlugin()]
 }
 
 export { detectRepo, excludeFromGit, git } from './git.js'
-export { configPlugin, doctorPlugin, envPlugin, instancePlugin }
+export { completionPlugin, configPlugin, doctorPlugin, envPlugin, instancePlugin, setupPlugin }
