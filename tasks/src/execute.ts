@@ -111,6 +111,7 @@ export async function execute(invocation: Invocation): Promise<number> {
         steps,
         ctx,
         {
+          onStepStart: (id) => log.stepStarted(id),
           onStepDone: (id, ms) => log.stepDone(id, ms),
           onStepFailed: (id, ms) => log.stepFailed(id, ms),
           onUndo: (id, error) => log.stepUndone(id, error),

@@ -18,6 +18,7 @@ export const colour = {
 }
 
 export interface RunLogger extends Logger {
+  stepStarted(step: string): void
   stepDone(step: string, ms: number): void
   stepFailed(step: string, ms: number): void
   stepUndone(step: string, error?: unknown): void
@@ -28,20 +29,54 @@ export interface RunLogger extends Logger {
  * Every line passes through the redactor, so a secret never reaches a terminal or a log.
  */
 export function createLogger(options: OutputOptions): RunLogger {
+  const live = Boolean(process.stderr.isTTY) && !options.quiet && !process.env.CI
+  let current: { step: string; started: number; timer: NodeJS.Timeout } | undefined
+  const clearLive = () => {
+    if (live && current) process.stderr.write('\r\u001b[2K')
+  }
+  const drawLive = () => {
+    if (!current) return
+    const seconds = ((performance.now() - current.started) / 1000).toFixed(1)
+    process.stderr.write(`\r\u001b[2K${colour.dim('…')} ${current.step} ${colour.dim(`${seconds} s`)}`)
+  }
+  // Not a terminal: plain lines with a UTC timestamp, for CI logs and agents.
+  const stamp = () => (live || process.stderr.isTTY ? '' : `${new Date().toISOString().slice(11, 23)} `)
   const write = (line: string) => {
-    process.stderr.write(`${options.redactor ? options.redactor.redact(line) : line}\n`)
+    clearLive()
+    process.stderr.write(`${stamp()}${options.redactor ? options.redactor.redact(line) : line}\n`)
+    if (live && current) drawLive()
   }
   const info = (line: string) => {
     if (!options.quiet) write(line)
   }
+  const stopLive = () => {
+    if (!current) return
+    clearInterval(current.timer)
+    clearLive()
+    current = undefined
+  }
   return {
+    stepStarted: (step) => {
+      options.verbose && write(colour.dim(`→ ${step}`))
+      if (!live) return
+      stopLive()
+      current = { step, started: performance.now(), timer: setInterval(drawLive, 100) }
+      current.timer.unref()
+      drawLive()
+    },
     info,
     warn: (message) => write(`${colour.yellow('warning:')} ${message}`),
     debug: (message) => {
       if (options.verbose) write(colour.dim(message))
     },
-    stepDone: (step, ms) => info(`${colour.green('✔')} ${step} ${colour.dim(`${ms} ms`)}`),
-    stepFailed: (step, ms) => write(`${colour.red('✖')} ${step} ${colour.dim(`${ms} ms`)}`),
+    stepDone: (step, ms) => {
+      stopLive()
+      info(`${colour.green('✔')} ${step} ${colour.dim(`${ms} ms`)}`)
+    },
+    stepFailed: (step, ms) => {
+      stopLive()
+      write(`${colour.red('✖')} ${step} ${colour.dim(`${ms} ms`)}`)
+    },
     stepUndone: (step, error) =>
       error
         ? write(`${colour.red('↺')} undo ${step} failed: ${(error as Error).message}`)

@@ -8,6 +8,7 @@ export interface BoundStep {
 }
 
 export interface RunHooks {
+  onStepStart?(id: string): void
   onStepDone?(id: string, ms: number): void
   onStepFailed?(id: string, ms: number): void
   onUndo?(id: string, error?: unknown): void
@@ -48,6 +49,7 @@ export async function runPipeline(
         timings.push({ step: bound.id, ms: 0, status: 'planned' })
         continue
       }
+      hooks.onStepStart?.(bound.id)
       await bound.step.run(ctx)
       const ms = Math.round(performance.now() - started)
       timings.push({ step: bound.id, ms, status: 'done' })
