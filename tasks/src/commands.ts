@@ -149,6 +149,8 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ['sandbox', 'destroy'],
     summary: 'stop the stack, remove its volumes, release the slot, remove the worktree berth made',
+    details:
+      "A clone registered with sandbox init is not berth's to delete: use --keep-worktree (or --force to delete it anyway).",
     options: {
       force: forceOption,
       'keep-worktree': { type: 'boolean', description: 'keep the folder' },
@@ -191,8 +193,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['local-prod', 'destroy'],
-    summary: 'stop local-prod, remove its volumes and release slot 0 (acts on the registered path)',
-    options: { force: forceOption, 'dry-run': dryRunOption },
+    summary: 'stop local-prod, remove its volumes and release slot 0 (acts on the registered path; keeps the clone)',
+    options: { 'dry-run': dryRunOption },
     pipeline: 'local-prod.destroy',
     kind: 'local-prod',
   },

@@ -6,6 +6,7 @@ import { isBerthError } from '@berth/contract'
 import {
   checkoutType,
   detectCheckout,
+  formatListing,
   listWorktrees,
   parseWorktreeList,
   worktreeListingSchema,
@@ -110,8 +111,12 @@ describe('listWorktrees', () => {
       { ...clean, path: 'acme-spec-locked', kind: 'spec', branch: 'spec/locked', unpushed: ['design draft'] },
       { ...clean, path: 'acme--stream-b', kind: 'other', branch: 'main', slot: 5, checkout: 'clone' },
     ])
-    assert.equal(logs.length, rows.length)
-    assert.ok(logs.some((line) => /^impl\s+impl\/a\s+slot 2\s+1 uncommitted/.test(line.message)))
+    // The listing is the step's output (rendered by the CLI on stdout), not log lines.
+    assert.equal(logs.length, 0)
+    assert.match(
+      formatListing(rows.find((row) => row.branch === 'impl/a')!),
+      /^impl\s+impl\/a\s+slot 2\s+1 uncommitted/,
+    )
   })
 })
 

@@ -106,6 +106,21 @@ export function envPlugin(): Plugin {
           else await writeFile(state.file, state.previous)
         },
       },
+      remove: {
+        description: "removes the instance's .env.sandbox (its slot is being released)",
+        plan: (ctx) => `remove ${ctx.instance ? join(ctx.instance.path, '.env.sandbox') : '.env.sandbox'}`,
+        async run(ctx) {
+          if (!ctx.instance) return
+          const file = join(ctx.instance.path, '.env.sandbox')
+          const previous = existsSync(file) ? await readFile(file, 'utf8') : null
+          ctx.state.envRemoved = { file, previous }
+          if (previous !== null) await unlink(file)
+        },
+        async undo(ctx) {
+          const state = ctx.state.envRemoved as { file: string; previous: string | null } | undefined
+          if (state?.previous != null && existsSync(dirname(state.file))) await writeFile(state.file, state.previous)
+        },
+      },
       url: {
         description: 'resolves the API URL: --url, then --port, then .env.sandbox upward, then the default',
         async run(ctx) {

@@ -54,6 +54,10 @@ export function formatIssues(issues: z.core.$ZodIssue[], prefix: (string | numbe
           `${formatPath([...path, key])}: unknown key (check the spelling; 'berth config schema' lists the keys)`,
       )
     }
+    if (issue.code === 'invalid_key' && issue.issues.length > 0) {
+      // zod says only "Invalid key in record"; the key schema's own message says what is wrong.
+      return [`${formatPath(path)}: invalid key: ${issue.issues.map((inner) => inner.message).join('; ')}`]
+    }
     return [`${formatPath(path) || '(root)'}: ${issue.message}`]
   })
 }
