@@ -32,13 +32,8 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   'local-prod.up': ['registry.resolve', '@stack.up'],
   'local-prod.down': ['registry.resolve', 'compose.down'],
   'local-prod.status': ['registry.resolve', 'compose.status'],
-  'local-prod.destroy': [
-    'registry.resolve',
-    'worktree.check',
-    'compose.destroy',
-    'worktree.remove',
-    'registry.release',
-  ],
+  // local-prod is the user's own clone: its stack and claim go, the folder always stays.
+  'local-prod.destroy': ['registry.resolve', 'compose.destroy', 'env.remove', 'registry.release'],
   'sandbox.slots': ['registry.slots'],
   'sandbox.release': ['registry.releaseSlot'],
   url: ['env.url'],
