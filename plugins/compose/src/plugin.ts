@@ -1,5 +1,5 @@
 import type { BerthServices, Plugin, Step, TaskContext } from '@berth/contract'
-import { composeConfigSchema } from './schema.js'
+import { composeConfigSchema, composeTestConfigSchema } from './schema.js'
 import { composeServices } from './services.js'
 import { diagnoseCompose } from './steps/doctor.js'
 import { composeDestroyStep, composeDownStep } from './steps/down.js'
@@ -7,10 +7,11 @@ import { composeLintStep } from './steps/lint.js'
 import { composeListStep } from './steps/list.js'
 import { composeLogsStep, type LogsOutput } from './steps/logs.js'
 import { composeStatusStep } from './steps/status.js'
+import { composeTestStep } from './steps/test.js'
 import { composeUpStep } from './steps/up.js'
 import { COMPOSE_PLUGIN_VERSION } from './version.js'
 
-export type ComposeStepName = 'lint' | 'up' | 'down' | 'destroy' | 'status' | 'logs' | 'list'
+export type ComposeStepName = 'lint' | 'up' | 'down' | 'destroy' | 'status' | 'logs' | 'list' | 'test'
 
 /** The plugin with its step names and services known to the type checker. */
 export interface ComposePlugin extends Plugin {
@@ -19,7 +20,7 @@ export interface ComposePlugin extends Plugin {
 }
 
 export interface ComposePluginOptions {
-  /** Where `compose.logs` streams; defaults to the process's stdout/stderr. */
+  /** Where `compose.logs` and `compose.test` stream; defaults to the process's stdout/stderr. */
   logsOutput?: LogsOutput
 }
 
@@ -33,7 +34,7 @@ export function composePlugin(options: ComposePluginOptions = {}): ComposePlugin
   return {
     name: 'berth:compose',
     version: COMPOSE_PLUGIN_VERSION,
-    config: { compose: composeConfigSchema },
+    config: { compose: composeConfigSchema, test: composeTestConfigSchema },
     steps: {
       lint: composeLintStep,
       up: composeUpStep,
@@ -42,6 +43,7 @@ export function composePlugin(options: ComposePluginOptions = {}): ComposePlugin
       status: composeStatusStep,
       logs: composeLogsStep(logsOutput),
       list: composeListStep,
+      test: composeTestStep(logsOutput),
     },
     services: composeServices,
     diagnose: diagnoseCompose,

@@ -69,16 +69,23 @@ export interface ComposeEnvironmentInput {
   secretEnv: Record<string, string>
   /** Defaults to `process.env`. */
   baseEnv?: NodeJS.ProcessEnv
+  /** `compose.observability`; `shared` adds `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+  observability?: { mode: 'per-instance' | 'shared'; endpoint?: string | undefined } | undefined
+  /** Extra non-secret variables for this one command (e.g. `BERTH_ARTIFACTS_DIR`); they win. */
+  extra?: Record<string, string> | undefined
 }
 
 /**
  * The environment of the compose process: the caller's environment, then the instance's
- * `.env.sandbox` values, then secrets, then the telemetry identity (`BERTH_SLOT`,
- * `OTEL_RESOURCE_ATTRIBUTES` with `instance.id` and `deployment.environment`).
+ * `.env.sandbox` values, then secrets, then the telemetry identity (`INSTANCE_ID`, `BERTH_SLOT`,
+ * `OTEL_RESOURCE_ATTRIBUTES` with `instance.id` and `deployment.environment`, and with a shared
+ * collector `OTEL_EXPORTER_OTLP_ENDPOINT`), then `extra`.
  */
 export function composeEnvironment(input: ComposeEnvironmentInput): NodeJS.ProcessEnv {
   const baseEnv = input.baseEnv ?? process.env
   const env: NodeJS.ProcessEnv = { ...baseEnv, ...input.env, ...input.secretEnv }
+  // The instance's own id, even when the caller's shell exported another instance's.
+  env.INSTANCE_ID = input.instance.id
   if (input.instance.slot !== null) env.BERTH_SLOT = String(input.instance.slot)
   env.OTEL_RESOURCE_ATTRIBUTES = mergeResourceAttributes(
     input.env.OTEL_RESOURCE_ATTRIBUTES ?? baseEnv.OTEL_RESOURCE_ATTRIBUTES,
@@ -87,5 +94,8 @@ export function composeEnvironment(input: ComposeEnvironmentInput): NodeJS.Proce
       'deployment.environment': input.instance.kind === 'local-prod' ? 'local-prod' : 'sandbox',
     },
   )
-  return env
+  if (input.observability?.mode === 'shared' && input.observability.endpoint) {
+    env.OTEL_EXPORTER_OTLP_ENDPOINT = input.observability.endpoint
+  }
+  return { ...env, ...input.extra }
 }

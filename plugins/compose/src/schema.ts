@@ -15,6 +15,23 @@ export const composeLintSchema = z
   .prefault({})
 
 /**
+ * `compose.observability`: where the instances' telemetry goes. `per-instance` (the default)
+ * leaves the compose file's own collector in charge; `shared` points every instance at one
+ * collector through `OTEL_EXPORTER_OTLP_ENDPOINT` in compose's environment.
+ */
+export const composeObservabilitySchema = z
+  .strictObject({
+    mode: z.enum(['per-instance', 'shared']).default('per-instance'),
+    /** The shared collector's OTLP endpoint, e.g. `http://host.docker.internal:4318`. */
+    endpoint: z.url().optional(),
+  })
+  .refine((value) => value.mode !== 'shared' || value.endpoint !== undefined, {
+    message: 'mode "shared" needs an endpoint (the shared collector\'s OTLP URL)',
+    path: ['endpoint'],
+  })
+  .prefault({})
+
+/**
  * The `compose` config section. Users write the lenient form (every key optional); steps read the
  * resolved form. `files` stays optional: its default depends on which file exists in the checkout.
  */
@@ -27,6 +44,7 @@ export const composeConfigSchema = z
     /** Compose profiles to enable (`--profile`). */
     profiles: names.default([]),
     lint: composeLintSchema,
+    observability: composeObservabilitySchema,
   })
   .prefault({})
 
@@ -34,3 +52,34 @@ export const composeConfigSchema = z
 export type ComposeConfigInput = z.input<typeof composeConfigSchema>
 /** What steps read: defaults filled in. */
 export type ComposeConfig = z.output<typeof composeConfigSchema>
+
+/** Config root-relative folder names: no absolute paths, no `..`. */
+const relativeFolder = z
+  .string()
+  .min(1)
+  .refine((value) => !value.startsWith('/') && !value.split(/[\\/]/).includes('..'), {
+    message: "must be a folder inside the instance (relative, no '..')",
+  })
+
+/**
+ * The `test` config section (owned by the compose plugin, used by `compose.test` / `berth test e2e`):
+ * which compose service runs the end-to-end tests and where, inside the instance, its artifacts go.
+ */
+export const composeTestConfigSchema = z
+  .strictObject({
+    /** The compose service `berth test e2e` runs with `compose run --rm` (override: `--service`). */
+    service: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a compose service name')
+      .default('e2e'),
+    /**
+     * Folder inside the instance; each run gets `<folder>/<UTC time>/`, passed to compose as
+     * `BERTH_ARTIFACTS_DIR` (absolute) for the service to bind-mount.
+     */
+    artifacts: relativeFolder.default('.sandbox/artifacts'),
+  })
+  .prefault({})
+
+export type ComposeTestConfigInput = z.input<typeof composeTestConfigSchema>
+export type ComposeTestConfig = z.output<typeof composeTestConfigSchema>
+export type ComposeObservability = z.output<typeof composeObservabilitySchema>

@@ -1,19 +1,28 @@
 import type { BerthServices, TaskContext } from '@berth/contract'
+import { projectLogTail } from './engine-logs.js'
+import { composeProjectName } from './project.js'
 import { assertComposeOk, runCompose } from './run.js'
 import { composeSession, missingFiles } from './steps/context.js'
 
 /**
  * `serviceLogs(services, tail)`: the last `tail` lines of the named services of the current
  * instance (all services when the list is empty), redacted — for the gate's failure report.
- * Reads `ctx.instance` when called, so it works after the step that sets it.
+ * Reads `ctx.instance` when called, so it works after the step that sets it. Asks the engine API
+ * (milliseconds) rather than `compose logs` (a second or more per call, far more on a busy
+ * machine, which a failing gate would add to its deadline); compose is the fallback.
  */
 export function composeServices(ctx: TaskContext): BerthServices {
   return {
     async serviceLogs(services: string[], tail: number): Promise<string> {
       if (!ctx.instance) return ''
+      const lines = Number.isFinite(tail) && tail > 0 ? Math.floor(tail) : 50
+      try {
+        return ctx.redactor.redact(await projectLogTail(composeProjectName(ctx.instance.id), services, lines))
+      } catch (error) {
+        ctx.log.debug(`serviceLogs: engine API failed (${(error as Error).message}); asking compose`)
+      }
       const session = await composeSession(ctx, 'serviceLogs')
       if (missingFiles(session.files).length > 0) return ''
-      const lines = Number.isFinite(tail) && tail > 0 ? Math.floor(tail) : 50
       const result = await runCompose(['logs', '--no-color', `--tail=${lines}`, ...services], {
         ...session.options,
         onLine: undefined,

@@ -37,7 +37,12 @@ export async function engineRequest<T>(path: string, options: EngineRequestOptio
     if (response.statusCode >= 400) {
       throw new EnvironmentError(`Docker engine answered ${response.statusCode} for ${path}: ${text.trim()}`)
     }
-    return (text ? JSON.parse(text) : undefined) as T
+    // Most endpoints answer JSON; a few (`/_ping`) answer plain text.
+    try {
+      return (text ? JSON.parse(text) : undefined) as T
+    } catch {
+      return text as T
+    }
   } catch (error) {
     if (error instanceof EnvironmentError) throw error
     throw new EnvironmentError(`Docker engine not reachable at ${socketPath}`, {

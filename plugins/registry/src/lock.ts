@@ -2,7 +2,7 @@ import { open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { OperationError } from '@berth/contract'
 
 export interface LockOptions {
-  /** Give up after this long; default 15 s. */
+  /** Give up after this long; default 60 s (20 concurrent claims on a loaded 2-core machine take a few). */
   timeoutMs?: number
 }
 
@@ -40,7 +40,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * cannot both remove one stale lock and then each other's fresh one.
  */
 export async function withLock<T>(lockPath: string, critical: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 15_000)
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
   const self: LockFile = { pid: process.pid, acquiredAt: new Date().toISOString() }
   const startTime = await processStartTime(process.pid)
   if (startTime) self.startTime = startTime

@@ -64,7 +64,12 @@ export async function composeSession(ctx: TaskContext, step: string): Promise<Co
   const files = composeFilesFor(ctx, config)
   const project = composeProjectName(instance.id)
   const flavour = await detectComposeFlavour()
-  const env = composeEnvironment({ instance, env: ctx.env, secretEnv: ctx.secretEnv })
+  const env = composeEnvironment({
+    instance,
+    env: ctx.env,
+    secretEnv: ctx.secretEnv,
+    observability: config.observability,
+  })
   const cwd = [instance.path, ...files.map((file) => dirname(file))].find((dir) => existsSync(dir)) ?? ctx.cwd
   return {
     instance,

@@ -28,7 +28,7 @@ export async function diagnoseCompose(ctx: TaskContext): Promise<Diagnosis[]> {
       exitCode: 4,
     })
   }
-  const engineUp = await engineRequest('/_ping').then(
+  const engineUp = await engineRequest('/version').then(
     () => true,
     () => false,
   )

@@ -1,0 +1,135 @@
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises'
+import { join, relative } from 'node:path'
+import { OperationError, type Step, type TaskContext, UsageError } from '@berth/contract'
+import { composeEnvironment } from '../project.js'
+import { runCompose } from '../run.js'
+import { type ComposeTestConfig, composeTestConfigSchema } from '../schema.js'
+import { assertFilesExist, composeSession } from './context.js'
+import type { LogsOutput } from './logs.js'
+
+/** `ctx.output.e2e`: what `berth test e2e --json` reports. */
+export interface E2eReport {
+  service: string
+  /** The test service's exit code (compose's own when it could not start it). */
+  exitCode: number
+  passed: boolean
+  /** Absolute folder the service's `/artifacts` (or whatever mounts `BERTH_ARTIFACTS_DIR`) wrote to. */
+  artifactsDir: string
+  /** Files found there afterwards, relative to `artifactsDir`, sorted. */
+  files: string[]
+  durationMs: number
+}
+
+/** The resolved `test` section (parsed again so a missing or lenient section still works). */
+export function testSettings(ctx: TaskContext): ComposeTestConfig {
+  return composeTestConfigSchema.parse(ctx.config.sections.test)
+}
+
+/** `20261122T185512Z`: sortable, and valid in a file name on every platform. */
+export function utcStamp(date = new Date()): string {
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '')
+}
+
+/**
+ * `compose.test`: `run --rm -T <service> [args…]` on the instance's own network, with the same
+ * environment as `compose.up` (so the running services are not recreated) plus
+ * `BERTH_ARTIFACTS_DIR=<instance>/<test.artifacts>/<UTC time>`. The service's output is streamed,
+ * redacted, line by line; its exit code becomes berth's (through `ctx.state.exitCode`) instead of
+ * an error, so the report is still printed and evidence still collected.
+ */
+export function composeTestStep(output: LogsOutput): Step {
+  return {
+    description: "run the stack's test service (compose run --rm) on the instance's network",
+    // Runs the tests and writes artifacts: under --dry-run only the plan is printed.
+    effect: 'write',
+    plan: (ctx) => `compose run --rm ${serviceName(ctx)} ${ctx.args.positionals.join(' ')}`.trim(),
+    async run(ctx) {
+      const session = await composeSession(ctx, 'compose.test')
+      assertFilesExist(session.files)
+      const settings = testSettings(ctx)
+      const service = serviceName(ctx, settings)
+      const artifactsDir = await createArtifactsDir(join(session.instance.path, settings.artifacts))
+      const env = composeEnvironment({
+        instance: session.instance,
+        env: ctx.env,
+        secretEnv: ctx.secretEnv,
+        observability: session.config.observability,
+        extra: { BERTH_ARTIFACTS_DIR: artifactsDir },
+      })
+      const json = ctx.args.flags.json === true
+      // With --json stdout carries only the document: the test's own output goes to stderr.
+      const write = (line: string, stream: 'stdout' | 'stderr') =>
+        output[json ? 'stderr' : stream].write(`${ctx.redactor.redact(line)}\n`)
+      ctx.log.info(`running ${service} in compose project ${session.project}; artifacts: ${artifactsDir}`)
+      const started = performance.now()
+      const result = await runCompose(['run', '--rm', '-T', service, ...ctx.args.positionals], {
+        ...session.options,
+        env,
+        onLine: write,
+      })
+      if (ctx.signal.aborted) throw new OperationError('interrupted', { code: 'E_INTERRUPTED' })
+      if (result.exitCode !== 0 && /No such service/i.test(result.stderr)) {
+        await rmdir(artifactsDir).catch(() => {})
+        throw new UsageError(`the compose project has no service ${JSON.stringify(service)}`, {
+          code: 'E_NO_TEST_SERVICE',
+          hint: 'add the test service to the compose file, or name it with --service NAME or test.service in the config',
+        })
+      }
+      const exitCode = result.exitCode ?? 1
+      const report: E2eReport = {
+        service,
+        exitCode,
+        passed: exitCode === 0,
+        artifactsDir,
+        files: await listFiles(artifactsDir),
+        durationMs: Math.round(performance.now() - started),
+      }
+      ctx.output.e2e = report
+      if (exitCode !== 0) {
+        ctx.state.exitCode = exitCode
+        ctx.log.warn(`${service} failed (exit ${exitCode}); artifacts: ${artifactsDir}`)
+      } else {
+        ctx.log.info(`${service} passed; ${report.files.length} artifact file(s) in ${artifactsDir}`)
+      }
+    },
+  }
+}
+
+/** `--service NAME`, else `test.service` from the config (default `e2e`). */
+function serviceName(ctx: TaskContext, settings: ComposeTestConfig = testSettings(ctx)): string {
+  const flag = ctx.args.flags.service
+  if (flag === undefined || flag === false) return settings.service
+  if (typeof flag !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flag)) {
+    throw new UsageError(`--service ${JSON.stringify(flag)} is not a service name`, {
+      hint: 'name a service from the compose file, e.g. --service e2e',
+    })
+  }
+  return flag
+}
+
+/** `<base>/<UTC time>`, made fresh (a second run in the same second gets `-2`, `-3`, …). */
+async function createArtifactsDir(base: string): Promise<string> {
+  await mkdir(base, { recursive: true, mode: 0o755 })
+  const stamp = utcStamp()
+  for (let n = 1; ; n++) {
+    const dir = join(base, n === 1 ? stamp : `${stamp}-${n}`)
+    if (existsSync(dir)) continue
+    await mkdir(dir)
+    // The service may run as any user: let it write here (the folder lives inside the checkout).
+    await chmod(dir, 0o777)
+    return dir
+  }
+}
+
+/** Every file below `dir`, relative to it, sorted. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+    .sort()
+}
