@@ -7,5 +7,5 @@ export {
   portsConfigSchema,
   slotPorts,
 } from './layout.js'
-export { describeHolders, PORTS_VERSION, portsPlugin, slotConflicts } from './plugin.js'
+export { describeHolders, diagnoseLayout, PORTS_VERSION, portsPlugin, slotConflicts } from './plugin.js'
 export { busyPorts, probePort } from './probe.js'

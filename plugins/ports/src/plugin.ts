@@ -1,5 +1,6 @@
 import {
   ConflictError,
+  type Diagnosis,
   definePlugin,
   type Plugin,
   type PortHolder,
@@ -7,8 +8,9 @@ import {
   type TaskContext,
 } from '@berth/contract'
 import { findPortHolders } from './holders.js'
-import { type PortLayout, portsConfigSchema, slotPorts } from './layout.js'
+import { layoutProblems, type PortLayout, portsConfigSchema, slotPorts } from './layout.js'
 import { busyPorts } from './probe.js'
+import { diagnoseSlotHolders } from './strangers.js'
 
 export const PORTS_VERSION = '0.1.0'
 
@@ -26,6 +28,27 @@ export function describeHolders(holders: PortHolder[], ports: Record<string, num
 }
 
 /**
+ * `berth doctor`'s view of the layout: two slots of 0..maxSlot sharing a port would make two
+ * instances collide, which no single `ports.check` can see while one of them is down.
+ */
+export function diagnoseLayout(layout: PortLayout, maxSlot: number): Diagnosis[] {
+  const problems = layoutProblems(layout, maxSlot)
+  if (problems.length === 0) {
+    const count = Object.keys(slotPorts(layout, 0)).length
+    return [
+      { check: 'port layout', status: 'ok', detail: `${count} port(s) per slot, slots 0..${maxSlot} never overlap` },
+    ]
+  }
+  return problems.map((detail) => ({
+    check: 'port layout',
+    status: 'fail',
+    detail,
+    hint: `change base/stride in the ports section so slots 0..${maxSlot} never share a port`,
+    exitCode: 1,
+  }))
+}
+
+/**
  * `berth:ports` — maps a slot to host ports and proves they are free before anything binds them.
  * Config section `ports` (env var -> base/stride/count/slot0); the runner fills the KTRDR preset
  * when the section is absent.
@@ -36,6 +59,11 @@ export function portsPlugin(): Plugin {
     name: 'berth:ports',
     version: PORTS_VERSION,
     config: { ports: portsConfigSchema.optional() },
+    // The highest slot comes from the registry's `slots` section when it is there.
+    diagnose: async (ctx) => [
+      ...diagnoseLayout(layoutOf(ctx), (ctx.config.sections.slots as { max?: number } | undefined)?.max ?? 10),
+      ...(await diagnoseSlotHolders(ctx, layoutOf(ctx))),
+    ],
     services: (ctx) => ({
       slotPorts: (slot: number) => slotPorts(layoutOf(ctx), slot),
       probeSlot: (slot: number) => slotConflicts(layoutOf(ctx), slot),

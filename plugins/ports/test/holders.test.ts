@@ -172,14 +172,17 @@ describe('ports.check step', () => {
     const [port] = (await freePorts(1)) as [number]
     const server = await nodeServer(port)
     const ctx = context({ API_PORT: { base: port - 2 } }, 2)
-    await assert.rejects(portsPlugin().steps.check!.run(ctx), (error: unknown) => {
-      assert.ok(error instanceof ConflictError)
-      assert.equal(error.exitCode, 3)
-      assert.equal(error.code, 'E_PORT_TAKEN')
-      assert.match(error.message, new RegExp(`slot 2: API_PORT ${port} held by pid ${server.pid} `))
-      assert.ok(error.hint)
-      return true
-    })
+    await assert.rejects(
+      async () => portsPlugin().steps.check!.run(ctx),
+      (error: unknown) => {
+        assert.ok(error instanceof ConflictError)
+        assert.equal(error.exitCode, 3)
+        assert.equal(error.code, 'E_PORT_TAKEN')
+        assert.match(error.message, new RegExp(`slot 2: API_PORT ${port} held by pid ${server.pid} `))
+        assert.ok(error.hint)
+        return true
+      },
+    )
   })
 
   test('does nothing for an instance without a slot (a spec worktree)', async () => {

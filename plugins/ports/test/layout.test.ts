@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import { describe, test } from 'node:test'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import fc from 'fast-check'
-import { layoutProblems, type PortLayout, portsConfigSchema, slotPorts } from '../src/index.js'
+import { diagnoseLayout, layoutProblems, type PortLayout, portsConfigSchema, slotPorts } from '../src/index.js'
 
 /**
  * The runner owns the KTRDR preset (tasks/src/config/presets.ts). It is imported by path at run
@@ -103,6 +103,29 @@ describe('layoutProblems', () => {
     const layout = portsConfigSchema.parse({ W: { base: 5000, count: 2 }, W_1: { base: 6000 } })
     const problems = layoutProblems(layout, 1)
     assert.deepEqual(problems, ['ports.W_1: defines W_1, which ports.W already defines'])
+  })
+})
+
+describe('diagnoseLayout', () => {
+  test('reports a sound layout as ok', async () => {
+    const [diagnosis] = diagnoseLayout(await ktrdrLayout(), 10)
+    assert.deepEqual(diagnosis, {
+      check: 'port layout',
+      status: 'ok',
+      detail: '11 port(s) per slot, slots 0..10 never overlap',
+    })
+  })
+
+  test('fails (exit 1) once per problem, with a hint, when slots up to max overlap', async () => {
+    // The KTRDR workers (4997+10N) reach the database ports (5432+N) from slot 44 on.
+    const diagnoses = diagnoseLayout(await ktrdrLayout(), 50)
+    assert.ok(diagnoses.length > 0)
+    for (const diagnosis of diagnoses) {
+      assert.equal(diagnosis.status, 'fail')
+      assert.equal(diagnosis.exitCode, 1)
+      assert.match(diagnosis.hint ?? '', /slots 0\.\.50/)
+    }
+    assert.ok(diagnoses.some((d) => d.detail.includes('KTRDR_DB_PORT')))
   })
 })
 

@@ -1,5 +1,6 @@
 import type { Plugin } from '@berth/contract'
 import { worktreeConfigSchema } from './config.js'
+import { diagnoseWorktrees } from './diagnose.js'
 import { checkStep } from './steps/check.js'
 import { createStep } from './steps/create.js'
 import { detectStep } from './steps/detect.js'
@@ -19,6 +20,7 @@ export function worktreePlugin(_options: WorktreePluginOptions = {}): Plugin {
     name: 'berth:worktree',
     version: WORKTREE_PLUGIN_VERSION,
     config: { worktree: worktreeConfigSchema },
+    diagnose: diagnoseWorktrees,
     steps: {
       detect: detectStep,
       plan: planStep,

@@ -151,6 +151,14 @@ export function envPlugin(): Plugin {
           if (file) {
             const value = parseEnvFile(await readFile(file, 'utf8'), file)[config.portVar]
             if (value) {
+              if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+                throw new UsageError(
+                  `${config.portVar} in ${file} is not a port number: ${JSON.stringify(value.slice(0, 40))}`,
+                  {
+                    hint: "delete the file and run 'berth doctor --fix' to write it again from the registry",
+                  },
+                )
+              }
               ctx.output.url = `http://${config.host}:${value}`
               ctx.output.source = file
               return

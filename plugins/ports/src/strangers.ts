@@ -1,0 +1,32 @@
+import type { Diagnosis, TaskContext } from '@berth/contract'
+import { type PortLayout, slotPorts } from './layout.js'
+import { describeHolders, slotConflicts } from './plugin.js'
+
+/**
+ * `berth doctor`: for each registered instance with a slot, the ports of that slot held by
+ * something other than the instance's own compose project (a stray process, another project's
+ * container). Such an instance cannot start until the holder goes. Changes nothing.
+ */
+export async function diagnoseSlotHolders(ctx: TaskContext, layout: PortLayout): Promise<Diagnosis[]> {
+  const instances = ((await ctx.services.listInstances?.()) ?? []).filter((i) => i.slot !== null)
+  const found: Diagnosis[] = []
+  for (const instance of instances) {
+    const slot = instance.slot as number
+    const holders = await slotConflicts(layout, slot, instance.id)
+    if (holders.length === 0) continue
+    found.push({
+      check: 'slot ports',
+      status: 'warn',
+      detail: `slot ${slot} (${instance.id}): ${describeHolders(holders, slotPorts(layout, slot))}`,
+      hint: `stop what holds them, or move ${instance.id} to another slot ('berth done ${instance.id}', then 'berth impl … --slot N')`,
+    })
+  }
+  if (instances.length > 0 && found.length === 0) {
+    found.push({
+      check: 'slot ports',
+      status: 'ok',
+      detail: `no port of the ${instances.length} registered slot(s) is held by anything else`,
+    })
+  }
+  return found
+}
