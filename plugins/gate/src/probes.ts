@@ -1,5 +1,5 @@
 import { connect } from 'node:net'
-import { type Dispatcher, request } from 'undici'
+import type { Dispatcher } from 'undici'
 import { withAttemptLimit } from './attempt.js'
 import type { HttpCheck, JsonCheck, TcpCheck } from './checks.js'
 import { jsonExpectationProblem, truncate } from './json-expect.js'
@@ -41,6 +41,7 @@ export function probeHttp(
     options.limitMs,
     `no response within ${options.limitMs} ms`,
     async (signal) => {
+      const { request } = await import('undici')
       const response = await request(check.url, {
         method: 'GET',
         signal,

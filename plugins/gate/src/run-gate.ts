@@ -1,6 +1,5 @@
 import { setMaxListeners } from 'node:events'
 import { ConfigError, UsageError } from '@berth/contract'
-import { Agent } from 'undici'
 import { type GateCheck, resolveCheck } from './checks.js'
 import { findDependencyProblems } from './dependencies.js'
 import { identity, pollCheck } from './poll.js'
@@ -45,6 +44,8 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
 
   const gateStart = performance.now()
   const deadline = gateStart + timeoutMs
+  // undici is loaded when a gate actually runs, not when berth starts.
+  const { Agent } = await import('undici')
   const dispatcher = new Agent()
   const byName = new Map(resolved.map((check) => [check.name, check]))
   const settling = new Map<string, Promise<CheckResult>>()

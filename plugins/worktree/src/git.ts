@@ -1,5 +1,4 @@
 import { EnvironmentError, OperationError } from '@berth/contract'
-import { $ } from 'zx'
 
 /** What one git process printed and how it ended. */
 export interface GitResult {
@@ -34,6 +33,8 @@ const REPOSITORY_OVERRIDES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT
 export async function runGit(dir: string, args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env }
   for (const name of REPOSITORY_OVERRIDES) delete env[name]
+  // zx is loaded on first use, so commands that never run git do not pay for it at start-up.
+  const { $ } = await import('zx/core')
   const output = await $({
     cwd: dir,
     env,
