@@ -180,7 +180,7 @@ describe('runGate against real sockets', () => {
     const elapsed = performance.now() - started
     assert.equal(byName(report.checks, 'ok').status, 'passed')
     assert.ok((byName(report.checks, 'ok').timeToPassMs ?? 1e9) < 800)
-    assert.equal(byName(report.checks, 'hung').lastError, 'no response within 800 ms')
+    assert.match(byName(report.checks, 'hung').lastError ?? '', /^no response within \d+ ms$/)
     assert.ok(elapsed < 4000, `a hung attempt must not hold the gate past its deadline; took ${Math.round(elapsed)} ms`)
   })
 
