@@ -8,13 +8,15 @@ import type { PluginEntry } from './config/schema.js'
 
 /** Built-in plugins, imported only when a command runs (never for --help / --version). */
 export async function builtinPlugins(): Promise<Plugin[]> {
-  const [ports, registry, worktree, secrets, gate, compose, core] = await Promise.all([
+  const [ports, registry, worktree, secrets, gate, compose, evidence, shared, core] = await Promise.all([
     import('@berth/ports'),
     import('@berth/registry'),
     import('@berth/worktree'),
     import('@berth/secrets'),
     import('@berth/gate'),
     import('@berth/compose'),
+    import('@berth/evidence'),
+    import('@berth/shared'),
     import('./builtin/index.js'),
   ])
   return [
@@ -24,6 +26,8 @@ export async function builtinPlugins(): Promise<Plugin[]> {
     secrets.secretsPlugin(),
     gate.gatePlugin(),
     compose.composePlugin(),
+    evidence.evidencePlugin(),
+    shared.sharedPlugin(),
     ...core.corePlugins(),
   ]
 }

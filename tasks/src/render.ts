@@ -97,10 +97,21 @@ function age(seconds: number): string {
   return `${Math.round(seconds / 86400)}d`
 }
 
-const startedLines = (verb: string) => (o: Output) => [...instanceLines(o, verb), ...gateLines(o)]
+function evidenceLine(output: Output): string[] {
+  return output.evidenceDir ? [colour.dim(`evidence: ${String(output.evidenceDir)}`)] : []
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+}
+
+const startedLines = (verb: string) => (o: Output) => [...instanceLines(o, verb), ...gateLines(o), ...evidenceLine(o)]
 
 const RENDERERS: Record<string, (output: Output) => string[]> = {
-  impl: (o) => [...instanceLines(o, o.gate ? 'ready' : 'created'), ...gateLines(o), ...urlLines(o)],
+  impl: (o) => [...instanceLines(o, o.gate ? 'ready' : 'created'), ...gateLines(o), ...urlLines(o), ...evidenceLine(o)],
   spec: (o) => instanceLines(o, 'created'),
   done: (o) => [
     `${colour.green('done')} ${(o.instance as Instance).id}: stack removed, worktree removed (branch kept), slot released`,
@@ -140,7 +151,47 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
   'sandbox.destroy': (o) => [`${colour.green('destroyed')} ${(o.instance as Instance).id}`],
   'local-prod.destroy': (o) => [`${colour.green('destroyed')} ${(o.instance as Instance).id}`],
   'local-prod.init': (o) => [...instanceLines(o, 'registered'), `wrote ${o.envFile}`],
-  gate: (o) => gateLines(o),
+  gate: (o) => [...gateLines(o), ...evidenceLine(o)],
+  'test.e2e': (o) => {
+    const e2e = o.e2e as { service: string; exitCode: number; files?: string[]; artifactsDir?: string } | undefined
+    if (!e2e) return evidenceLine(o)
+    const verdict = e2e.exitCode === 0 ? colour.green('passed') : colour.red(`failed (exit ${e2e.exitCode})`)
+    return [`${e2e.service} ${verdict}, ${e2e.files?.length ?? 0} artifact(s)`, ...evidenceLine(o)]
+  },
+  evidence: (o) => {
+    const manifest = o.evidence as { dir: string; files: unknown[]; problems: string[] }
+    return [
+      `bundle ${manifest.dir} (${manifest.files.length} files)`,
+      ...manifest.problems.map((p) => `${colour.yellow('not collected:')} ${p}`),
+    ]
+  },
+  'shared.init': (o) => {
+    const report = o.shared as {
+      dirs: { name: string; path: string; action: string; files: number; bytes: number }[]
+      ignored: string[]
+    }
+    return [
+      ...report.dirs.map((d) => `${d.action} ${d.path} (${d.files} files, ${size(d.bytes)})`),
+      ...report.ignored.map((entry) => colour.dim(`ignored ${entry} (not a configured shared folder)`)),
+    ]
+  },
+  'shared.status': (o) => {
+    const report = o.shared as {
+      root: string
+      dirs: { name: string; env: string; exists: boolean; bytes: number; files: number; instances: string[] }[]
+    }
+    if (report.dirs.length === 0) return ['no shared folders configured (sharedData.dirs)']
+    return table([
+      ['NAME', 'VARIABLE', 'SIZE', 'FILES', 'MOUNTED BY'],
+      ...report.dirs.map((d) => [
+        d.name,
+        d.env,
+        d.exists ? size(d.bytes) : 'missing',
+        String(d.files),
+        d.instances.join(', ') || '-',
+      ]),
+    ])
+  },
   'sandbox.list': (o) => {
     const rows = o.instances as (Instance & {
       state: string

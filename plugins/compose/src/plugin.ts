@@ -6,6 +6,7 @@ import { composeDestroyStep, composeDownStep } from './steps/down.js'
 import { composeLintStep } from './steps/lint.js'
 import { composeListStep } from './steps/list.js'
 import { composeLogsStep, type LogsOutput } from './steps/logs.js'
+import { repairCompose } from './steps/repair.js'
 import { composeStatusStep } from './steps/status.js'
 import { composeTestStep } from './steps/test.js'
 import { composeUpStep } from './steps/up.js'
@@ -47,5 +48,6 @@ export function composePlugin(options: ComposePluginOptions = {}): ComposePlugin
     },
     services: composeServices,
     diagnose: diagnoseCompose,
+    repair: repairCompose,
   }
 }

@@ -101,6 +101,7 @@ describe('compose config', () => {
     assert.deepEqual(composeConfigSchema.parse(undefined), {
       profiles: [],
       lint: { enabled: true, allowFixedPorts: [], allowShared: [] },
+      observability: { mode: 'per-instance' },
     })
   })
 
@@ -118,6 +119,7 @@ describe('compose config', () => {
     assert.equal(plugin.version, pkg.version)
     assert.equal(COMPOSE_PLUGIN_VERSION, pkg.version)
     assert.ok(plugin.config?.compose)
+    assert.ok(plugin.config?.test)
     assert.deepEqual(Object.keys(plugin.steps).sort(), [
       'destroy',
       'down',
@@ -125,6 +127,7 @@ describe('compose config', () => {
       'list',
       'logs',
       'status',
+      'test',
       'up',
     ])
     assert.equal(typeof plugin.steps.up.undo, 'function')

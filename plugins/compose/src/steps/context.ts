@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { type InstanceRecord, type TaskContext, UsageError } from '@berth/contract'
+import { engineRequest, type InstanceRecord, type TaskContext, UsageError } from '@berth/contract'
 import { detectComposeFlavour } from '../flavour.js'
 import { composeEnvironment, composeProjectName, resolveComposeFiles } from '../project.js'
 import type { RunComposeOptions } from '../run.js'
@@ -63,6 +63,9 @@ export async function composeSession(ctx: TaskContext, step: string): Promise<Co
   const config = composeSettings(ctx)
   const files = composeFilesFor(ctx, config)
   const project = composeProjectName(instance.id)
+  // Ask the engine first: compose itself needs a second or more to say it cannot reach it (and
+  // v1 says so with a Python traceback), while a ping fails at once with exit 4 and the socket.
+  await engineRequest('/_ping')
   const flavour = await detectComposeFlavour()
   const env = composeEnvironment({
     instance,

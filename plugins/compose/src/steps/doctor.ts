@@ -1,13 +1,13 @@
-import { type Diagnosis, engineRequest, listComposeContainers, type TaskContext } from '@berth/contract'
-import { listComposeVolumes } from '../engine.js'
+import { type Diagnosis, engineRequest, type TaskContext } from '@berth/contract'
 import { detectComposeFlavour } from '../flavour.js'
-import { composeProjectName } from '../project.js'
-import { findOrphans } from '../status.js'
+import { diagnoseInstanceStacks } from './instances.js'
 import { describeOrphan } from './list.js'
+import { findOrphanStacks, orphanVerdict } from './repair.js'
 
 /**
  * `berth doctor`'s compose findings: the compose flavour (v2 plugin or v1 binary) and orphan
- * compose projects (named like this project's instances, not in the registry). Changes nothing.
+ * compose projects (named like this project's instances, not in the registry, with containers,
+ * volumes or networks) and the stack state of every registered instance. Changes nothing.
  * The engine itself is checked by the runner.
  */
 export async function diagnoseCompose(ctx: TaskContext): Promise<Diagnosis[]> {
@@ -28,23 +28,23 @@ export async function diagnoseCompose(ctx: TaskContext): Promise<Diagnosis[]> {
       exitCode: 4,
     })
   }
-  const engineUp = await engineRequest('/version').then(
+  const engineUp = await engineRequest('/_ping').then(
     () => true,
     () => false,
   )
   if (!engineUp || !ctx.services.listInstances) return found
-  const [containers, volumes, instances] = await Promise.all([
-    listComposeContainers(),
-    listComposeVolumes(),
-    ctx.services.listInstances(),
-  ])
-  const orphans = findOrphans(
-    containers,
-    volumes,
-    instances.map((i) => i.id),
-    composeProjectName(ctx.config.project),
-  )
-  for (const orphan of orphans) found.push({ check: 'orphan stack', status: 'warn', detail: describeOrphan(orphan) })
-  if (orphans.length === 0) found.push({ check: 'orphan stacks', status: 'ok', detail: 'none' })
+  const [orphans, stacks] = await Promise.all([findOrphanStacks(ctx), diagnoseInstanceStacks(ctx)])
+  for (const orphan of orphans ?? []) {
+    found.push({
+      check: 'orphan stack',
+      status: 'warn',
+      detail: describeOrphan(orphan),
+      hint: orphanVerdict(orphan, ctx.config.project).remove
+        ? "'berth doctor --fix' removes it (down --volumes)"
+        : 'berth doctor --fix leaves it alone (see its repair line for why)',
+    })
+  }
+  if (orphans?.length === 0) found.push({ check: 'orphan stacks', status: 'ok', detail: 'none' })
+  found.push(...stacks)
   return found
 }

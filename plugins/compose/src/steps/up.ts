@@ -2,6 +2,7 @@ import type { Step, TaskContext } from '@berth/contract'
 import { projectResources } from '../engine.js'
 import { assertComposeOk, runCompose } from '../run.js'
 import { assertFilesExist, type ComposeState, composeSession, composeState, describeFlavour } from './context.js'
+import { assertInertEnv } from './inert-env.js'
 import { tearDownProject } from './teardown.js'
 
 /**
@@ -16,6 +17,7 @@ export const composeUpStep: Step = {
       ctx.log.info('not starting the compose project (--no-up)')
       return
     }
+    assertInertEnv(ctx.env, ctx.instance ? `${ctx.instance.path}/.env.sandbox` : undefined)
     const session = await composeSession(ctx, 'compose.up')
     assertFilesExist(session.files)
     const before = await projectResources(session.project)

@@ -1,0 +1,165 @@
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { type BerthServices, engineRequest, type InstanceRecord, Redactor, type TaskContext } from '@berth/contract'
+
+const run = promisify(execFile)
+
+export const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'berth test',
+  GIT_AUTHOR_EMAIL: 'test@berth.invalid',
+  GIT_COMMITTER_NAME: 'berth test',
+  GIT_COMMITTER_EMAIL: 'test@berth.invalid',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+}
+
+/** A fresh temp folder (realpath'd). */
+export function tempDir(prefix = 'berth-evidence-'): string {
+  return realpathSync(mkdtempSync(join(tmpdir(), prefix)))
+}
+
+export async function git(cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run('git', args, { cwd, env: { ...process.env, ...GIT_ENV } })
+  return stdout
+}
+
+/** `git init` + one commit of `files` in `dir`. */
+export async function gitCheckout(dir: string, files: Record<string, string>): Promise<void> {
+  await git(dir, 'init', '-q', '-b', 'main')
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true })
+    writeFileSync(join(dir, path), content)
+  }
+  await git(dir, 'add', '-A')
+  await git(dir, 'commit', '-q', '-m', 'initial')
+}
+
+export interface RecordedLog {
+  level: 'info' | 'warn' | 'debug'
+  message: string
+}
+
+export interface ContextInput {
+  root: string
+  home?: string
+  instance?: InstanceRecord
+  task?: string
+  sections?: Record<string, unknown>
+  flags?: Record<string, string | boolean | undefined>
+  env?: Record<string, string>
+  secretEnv?: Record<string, string>
+  services?: BerthServices
+}
+
+/** A plain TaskContext for step tests; `logs` records what was logged. */
+export function makeContext(input: ContextInput): TaskContext & { logs: RecordedLog[] } {
+  const logs: RecordedLog[] = []
+  const redactor = new Redactor()
+  for (const value of Object.values(input.secretEnv ?? {})) redactor.add(value)
+  return {
+    task: input.task ?? 'evidence',
+    cwd: input.root,
+    home: input.home ?? join(input.root, 'home'),
+    config: { project: 'evtest', root: input.root, file: null, sections: input.sections ?? {} },
+    args: { positionals: [], flags: input.flags ?? {} },
+    log: {
+      info: (message) => logs.push({ level: 'info', message }),
+      warn: (message) => logs.push({ level: 'warn', message }),
+      debug: (message) => logs.push({ level: 'debug', message }),
+    },
+    redactor,
+    services: input.services ?? {},
+    signal: new AbortController().signal,
+    request: {},
+    ...(input.instance ? { instance: input.instance } : {}),
+    env: input.env ?? {},
+    secretEnv: input.secretEnv ?? {},
+    output: {},
+    state: {},
+    logs,
+  }
+}
+
+export function makeInstance(id: string, path: string, slot: number | null = 1): InstanceRecord {
+  return {
+    id,
+    project: 'evtest',
+    kind: 'sandbox',
+    slot,
+    path,
+    repo: path,
+    createdByBerth: false,
+    createdAt: new Date().toISOString(),
+  }
+}
+
+/** The static-busybox image the compose plugin's tests build too (same tag, built once). */
+export const TEST_IMAGE = 'berth-compose-test-busybox:local'
+
+export async function ensureTestImage(): Promise<void> {
+  const exists = await engineRequest(`/images/${encodeURIComponent(TEST_IMAGE)}/json`).then(
+    () => true,
+    (error: Error) => {
+      if (/answered 404/.test(error.message)) return false
+      throw error
+    },
+  )
+  if (exists) return
+  const context = mkdtempSync(join(tmpdir(), 'berth-evidence-image-'))
+  try {
+    copyFileSync('/bin/busybox', join(context, 'busybox'))
+    mkdirSync(join(context, 'www'))
+    writeFileSync(join(context, 'www', 'index.html'), 'ok\n')
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n')
+    await run('docker', ['build', '-q', '-t', TEST_IMAGE, '.'], { cwd: context })
+  } finally {
+    rmSync(context, { recursive: true, force: true })
+  }
+}
+
+export function uniqueProject(prefix = 'evidencetest'): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`
+}
+
+/** Runs docker-compose (the real binary) for a project in `cwd` with `env` added. */
+export async function compose(cwd: string, project: string, args: string[], env: Record<string, string> = {}) {
+  return run('docker-compose', ['-p', project, ...args], { cwd, env: { ...process.env, ...env } })
+}
+
+/** `serviceLogs` the way the compose plugin provides it: one real `compose logs` call, redacted. */
+export function composeLogsService(cwd: string, project: string, redactor: Redactor): BerthServices['serviceLogs'] {
+  return async (services, tail) => {
+    const { stdout } = await compose(cwd, project, ['logs', '--no-color', `--tail=${tail}`, ...services])
+    return redactor.redact(stdout)
+  }
+}
+
+/** Every file below `dir`, relative, sorted. */
+export function walk(dir: string, prefix = ''): string[] {
+  const files: string[] = []
+  for (const entry of readdirSync(join(dir, prefix))) {
+    const path = prefix ? `${prefix}/${entry}` : entry
+    if (statSync(join(dir, path)).isDirectory()) files.push(...walk(dir, path))
+    else files.push(path)
+  }
+  return files.sort()
+}
+
+/** Files below `dir` whose bytes contain `needle`. */
+export function filesContaining(dir: string, needle: string): string[] {
+  return walk(dir).filter((file) => readFileSync(join(dir, file)).includes(needle))
+}
