@@ -1,5 +1,4 @@
 import { EnvironmentError, UsageError } from '@berth/contract'
-import { $ } from 'zx'
 
 export interface ComposeFlavour {
   /** `v2`: the `docker compose` plugin; `v1`: the standalone `docker-compose` binary. */
@@ -51,6 +50,7 @@ async function probeFlavours(order: ComposeFlavour['flavour'][]): Promise<Compos
   const failures: string[] = []
   for (const flavour of order) {
     const command = CANDIDATES[flavour]
+    const { $ } = await import('zx/core')
     const result = await $({ quiet: true, nothrow: true, verbose: false })`${command} version --short`
     const version = result.stdout.trim().replace(/^v/, '')
     if (result.exitCode === 0 && /^\d+\.\d+/.test(version)) return { flavour, command, version }

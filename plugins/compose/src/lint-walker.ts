@@ -1,6 +1,7 @@
-import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml'
+import type { Document, LineCounter, Node } from 'yaml'
 import { addProblem, type LintOptions, type LintReport, type LintRule } from './lint-report.js'
 import { hasVariable, hostRootMount, isAllInterfaces, parsePortSpec, volumeSource } from './lint-syntax.js'
+import { yaml } from './yaml-lazy.js'
 
 /** An example slot variable for messages. */
 const PORT_PLACEHOLDER = '$' + '{PORT}'
@@ -64,7 +65,7 @@ export class ComposeWalker {
     let host: string | undefined
     let container: string
     let shown: string
-    if (isMap(node)) {
+    if (yaml().isMap(node)) {
       const fields = new Map(this.entries(node).map((entry) => [entry.key, this.scalarText(entry.value)]))
       hostIp = fields.get('host_ip')
       host = fields.get('published')
@@ -99,7 +100,7 @@ export class ComposeWalker {
   private volume(subject: string, node: Node): void {
     let source: string | undefined
     let shown: string
-    if (isMap(node)) {
+    if (yaml().isMap(node)) {
       const fields = new Map(this.entries(node).map((entry) => [entry.key, this.scalarText(entry.value)]))
       const type = fields.get('type')
       source = type === undefined || type === 'bind' ? fields.get('source') : undefined
@@ -125,7 +126,8 @@ export class ComposeWalker {
     const subject = `${kind} "${resource.key}"`
     const fields = this.entries(resource.value)
     const external = fields.find((field) => field.key === 'external')
-    const isExternal = external && (isMap(this.deref(external.value)) || this.scalarText(external.value) === 'true')
+    const isExternal =
+      external && (yaml().isMap(this.deref(external.value)) || this.scalarText(external.value) === 'true')
     if (external && isExternal) {
       this.problem(
         'error',
@@ -152,15 +154,15 @@ export class ComposeWalker {
   /** Key/value pairs of a mapping, following aliases and `<<` merge keys (own keys win). */
   private entries(node: Node | null | undefined, depth = 0): Entry[] {
     const map = this.deref(node)
-    if (!isMap(map) || depth > 8) return []
+    if (!yaml().isMap(map) || depth > 8) return []
     const own: Entry[] = []
     const merged: Entry[] = []
     for (const pair of map.items) {
-      const keyNode = isScalar(pair.key) ? pair.key : undefined
+      const keyNode = yaml().isScalar(pair.key) ? pair.key : undefined
       const key = keyNode ? String(keyNode.value) : ''
       const value = (pair.value ?? undefined) as Node | undefined
       if (key === '<<') {
-        const sources = isSeq(this.deref(value)) ? this.items(value) : [value]
+        const sources = yaml().isSeq(this.deref(value)) ? this.items(value) : [value]
         for (const source of sources) merged.push(...this.entries(source, depth + 1))
       } else {
         own.push({ key, keyNode, value })
@@ -171,18 +173,20 @@ export class ComposeWalker {
 
   private items(node: Node | undefined): Node[] {
     const seq = this.deref(node)
-    return isSeq(seq) ? seq.items.map((item) => this.deref(item as Node)).filter((item) => item !== undefined) : []
+    return yaml().isSeq(seq)
+      ? seq.items.map((item) => this.deref(item as Node)).filter((item) => item !== undefined)
+      : []
   }
 
   private deref(node: Node | null | undefined): Node | undefined {
     let current = node ?? undefined
-    for (let hops = 0; isAlias(current) && hops < 8; hops++) current = current.resolve(this.doc)
+    for (let hops = 0; yaml().isAlias(current) && hops < 8; hops++) current = current.resolve(this.doc)
     return current
   }
 
   private scalarText(node: Node | undefined): string | undefined {
     const scalar = this.deref(node)
-    return isScalar(scalar) && scalar.value !== null ? String(scalar.value) : undefined
+    return yaml().isScalar(scalar) && scalar.value !== null ? String(scalar.value) : undefined
   }
 
   private problem(

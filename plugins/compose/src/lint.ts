@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, relative } from 'node:path'
-import { LineCounter, parseDocument } from 'yaml'
 import { addProblem, type LintOptions, type LintReport } from './lint-report.js'
 import { ComposeWalker } from './lint-walker.js'
+import { yaml } from './yaml-lazy.js'
 
 /**
  * Checks compose files for what breaks running several instances side by side: fixed container
@@ -39,6 +39,7 @@ export function lintComposeFiles(files: string[], options: LintOptions = {}): Li
 /** {@link lintComposeFiles} for one file's text; `file` is only used in messages. */
 export function lintComposeText(text: string, file: string, options: LintOptions = {}): LintReport {
   const report: LintReport = { errors: [], warnings: [] }
+  const { LineCounter, parseDocument } = yaml()
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false })
   if (doc.errors.length > 0) {

@@ -1,5 +1,4 @@
 import { OperationError, type Redactor } from '@berth/contract'
-import { $ } from 'zx'
 import type { ComposeFlavour } from './flavour.js'
 import { LineSplitter, tailLines } from './lines.js'
 
@@ -52,6 +51,7 @@ export interface ComposeResult {
 export async function runCompose(command: string[], options: RunComposeOptions): Promise<ComposeResult> {
   const args = composeArgs(options.target, command)
   const argv = [...options.flavour.command, ...args]
+  const { $ } = await import('zx/core')
   const child = $({
     cwd: options.cwd,
     env: options.env,

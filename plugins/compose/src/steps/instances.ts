@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { type Diagnosis, type InstanceRecord, listComposeContainers, type TaskContext } from '@berth/contract'
-import { parse } from 'yaml'
 import { composeProjectName, resolveComposeFiles } from '../project.js'
 import { type ProjectStatus, projectStatus } from '../status.js'
+import { yaml } from '../yaml-lazy.js'
 import { composeSettings } from './context.js'
 
 /** One registered instance's stack as `berth doctor` sees it. */
@@ -27,7 +27,7 @@ export function declaredServices(files: string[], profiles: string[] = []): stri
     if (!existsSync(file)) return undefined
     let doc: { services?: Record<string, { profiles?: string[] } | null> } | null
     try {
-      doc = parse(readFileSync(file, 'utf8')) as typeof doc
+      doc = yaml().parse(readFileSync(file, 'utf8')) as typeof doc
     } catch {
       return undefined
     }
