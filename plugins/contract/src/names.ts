@@ -31,6 +31,11 @@ export function validateName(input: string, what = 'name'): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\s\u0000-\u001f\u007f]/.test(input))
     throw new UsageError(`${what} ${shown} contains whitespace or control characters`, { hint: fix })
+  if (/[^A-Za-z0-9._-]/.test(input)) {
+    throw new UsageError(`${what} ${shown} contains characters other than letters, digits, '.', '_' and '-'`, {
+      hint: fix,
+    })
+  }
   const slug = slugify(input)
   if (!NAME_PATTERN.test(slug)) throw new UsageError(`${what} ${shown} is not a valid name`, { hint: fix })
   return slug

@@ -1,6 +1,6 @@
-import { opSignedIn } from './op-signin.js'
 import { definePlugin, type Plugin, readSection, type TaskContext } from '@berth/contract'
 import { loadSecrets } from './load.js'
+import { opSignedIn } from './op-signin.js'
 import { secretsReport } from './report.js'
 import { parseSecretsConfig, type SecretsConfig, secretsConfigSchema } from './schema.js'
 

@@ -8,6 +8,10 @@ import { realPathOrNull } from './paths.js'
 import { pathTaken } from './plan.js'
 import { resolveStartPoint } from './start-point.js'
 
+/** What git says when another `worktree add` in the same repository is half-way through. */
+const CONCURRENT_ADD_RACE =
+  /failed to read .*worktrees\/[^/]+\/(commondir|gitdir)|worktrees\/[^/]+\/[a-z]+\.lock': File exists/
+
 export interface CreateWorktreeOptions {
   /** Main checkout; every git command runs with `-C repoRoot`. */
   repoRoot: string
@@ -86,7 +90,15 @@ export async function createWorktree(options: CreateWorktreeOptions): Promise<Cr
       createdBranch = true
       log.info(`created branch ${branch} from ${startPoint} (${head.slice(0, 12)})`)
     }
-    const added = await git(['worktree', 'add', path, branch], true)
+    let added = await git(['worktree', 'add', path, branch], true)
+    // Concurrent `git worktree add`s in one repository race: git reads every other worktree's
+    // admin folder, which another add may have created but not filled yet ("failed to read
+    // .git/worktrees/<other>/commondir"). That is transient; try again after a short pause.
+    for (let attempt = 1; added.exitCode !== 0 && CONCURRENT_ADD_RACE.test(added.stderr) && attempt <= 8; attempt++) {
+      if (pathTaken(path)) await rm(path, { recursive: true, force: true })
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100))
+      added = await git(['worktree', 'add', path, branch], true)
+    }
     if (added.exitCode !== 0) {
       const reason = firstLine(added.stderr)
       const Failure = /already exists|already checked out|is already used by worktree/.test(reason)

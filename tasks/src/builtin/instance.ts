@@ -66,7 +66,7 @@ export function instancePlugin(): Plugin {
             })
           }
           const id = instanceIdFor(
-            ctx.request.name ? validateName(ctx.request.name, '--name') : basename(ctx.repo.checkout),
+            ctx.request.name !== undefined ? validateName(ctx.request.name, '--name') : basename(ctx.repo.checkout),
           )
           if (!id)
             throw new UsageError(`cannot derive an instance id from ${ctx.repo.checkout}`, { hint: 'pass --name NAME' })
