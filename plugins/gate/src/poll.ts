@@ -3,10 +3,17 @@ import { AttemptTimeout, describeError } from './attempt.js'
 import type { GateCheck } from './checks.js'
 import type { CheckResult } from './report.js'
 
-/** Adaptive polling: the first retry comes quickly, later ones back off. Never a fixed 2 s. */
+/**
+ * Adaptive polling: the first retry comes quickly, later ones back off. Never a fixed 2 s.
+ * While a stack is starting (the first `patientAfterMs`) retries stay at most `busyRetryMs` apart,
+ * so a service is seen within ~0.25 s of becoming ready; a check still failing after that backs
+ * off to `maxRetryMs`, where a probe a second costs nothing worth mentioning.
+ */
 export const POLL = {
   firstRetryMs: 50,
   backoff: 1.5,
+  busyRetryMs: 200,
+  patientAfterMs: 30_000,
   maxRetryMs: 1000,
   /** One attempt never takes longer than this (a hung server cannot eat the whole deadline). */
   maxAttemptMs: 2000,
@@ -64,7 +71,8 @@ export async function pollCheck(check: GateCheck, probe: Probe, options: PollOpt
     } catch {
       throw signal.reason
     }
-    delay = Math.min(delay * POLL.backoff, POLL.maxRetryMs)
+    const cap = performance.now() - options.gateStart < POLL.patientAfterMs ? POLL.busyRetryMs : POLL.maxRetryMs
+    delay = Math.min(delay * POLL.backoff, cap)
   }
 }
 
