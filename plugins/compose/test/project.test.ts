@@ -136,20 +136,24 @@ describe('compose config', () => {
 
 describe('compose flavour detection', () => {
   test('finds docker-compose v1 on this machine and caches the answer', async () => {
-    const first = await detectComposeFlavour({ env: { BERTH_COMPOSE: 'v1' }, refresh: true })
+    const first = await detectComposeFlavour({
+      env: { ...process.env, BERTH_COMPOSE: 'v1' },
+      refresh: true,
+      withVersion: true,
+    })
     assert.equal(first.flavour, 'v1')
     assert.deepEqual(first.command, ['docker-compose'])
     assert.match(first.version, /^1\.\d+\.\d+/)
     assert.equal(
-      detectComposeFlavour({ env: { BERTH_COMPOSE: 'v1' } }),
-      detectComposeFlavour({ env: { BERTH_COMPOSE: 'v1' } }),
+      detectComposeFlavour({ env: { ...process.env, BERTH_COMPOSE: 'v1' } }),
+      detectComposeFlavour({ env: { ...process.env, BERTH_COMPOSE: 'v1' } }),
     )
-    const auto = await detectComposeFlavour({ env: {} })
+    const auto = await detectComposeFlavour({ env: { PATH: process.env.PATH } })
     assert.ok(auto.flavour === 'v2' || auto.flavour === 'v1')
   })
 
   test('BERTH_COMPOSE=v2 uses only the docker compose plugin, and its absence is an environment error', async () => {
-    const outcome = await detectComposeFlavour({ env: { BERTH_COMPOSE: 'v2' }, refresh: true }).then(
+    const outcome = await detectComposeFlavour({ env: { ...process.env, BERTH_COMPOSE: 'v2' }, refresh: true }).then(
       (flavour) => flavour,
       (error: unknown) => error as Error,
     )

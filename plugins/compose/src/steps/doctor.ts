@@ -13,7 +13,7 @@ import { findOrphanStacks, orphanVerdict } from './repair.js'
 export async function diagnoseCompose(ctx: TaskContext): Promise<Diagnosis[]> {
   const found: Diagnosis[] = []
   try {
-    const flavour = await detectComposeFlavour()
+    const flavour = await detectComposeFlavour({ withVersion: true })
     found.push({
       check: 'compose',
       status: 'ok',
