@@ -7,9 +7,20 @@ import { COMMANDS, type CommandSpec, findCommand, GLOBAL_OPTIONS, type OptionSpe
 import { commandHelp, groupHelp, rootHelp } from './help.js'
 import { renderError } from './output.js'
 
+/** The version in berth's package.json: next to `dist/` (tsc output) or `dist/bundle/` (the bundle). */
 export function berthVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
+  for (const relative of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as {
+        name?: string
+        version: string
+      }
+      if (pkg.name === 'berth') return pkg.version
+    } catch {
+      // not at this depth
+    }
+  }
+  return '0.0.0'
 }
 
 export interface Invocation {

@@ -36,7 +36,11 @@ export async function importTypeScript(file: string): Promise<unknown> {
 
 /** Finds the config from `cwd` upward (stopping at `stopDir`), cosmiconfig module name `berth`. */
 export async function findConfig(cwd: string, stopDir?: string): Promise<FoundConfig> {
-  const { cosmiconfig } = await import('cosmiconfig')
+  // cosmiconfig is CommonJS: bundled, its named export sits on the default export.
+  const loaded = (await import('cosmiconfig')) as typeof import('cosmiconfig') & {
+    default?: typeof import('cosmiconfig')
+  }
+  const cosmiconfig = loaded.cosmiconfig ?? loaded.default!.cosmiconfig
   const tsLoader = async (file: string) => {
     const mod = (await importTypeScript(file)) as { default?: unknown }
     return mod.default ?? mod
