@@ -1,10 +1,4 @@
-import {
-  dockerSocketPath,
-  type EngineContainer,
-  EnvironmentError,
-  engineRequest,
-  OperationError,
-} from '@berth/contract'
+import { type EngineContainer, engineCall, engineRequest, OperationError } from '@berth/contract'
 
 /** The compose label every container, volume and network of a project carries. */
 export const PROJECT_LABEL = 'com.docker.compose.project'
@@ -114,25 +108,8 @@ export function containerName(container: Pick<EngineContainer, 'Names' | 'Id'>):
   return container.Names[0]?.replace(/^\//, '') ?? container.Id.slice(0, 12)
 }
 
-/**
- * `DELETE` on the engine API, answering the HTTP status instead of throwing for 4xx (a 404 means
- * "already gone" here). The contract's `engineRequest` throws for every status >= 400.
- */
+/** `DELETE` on the engine API, answering the HTTP status (a 404 means "already gone" here). */
 async function engineDelete(path: string, options: EngineOptions): Promise<number> {
-  const socketPath = options.socketPath ?? dockerSocketPath()
-  const { Client } = await import('undici')
-  const client = new Client('http://localhost', { socketPath, connect: { timeout: 2000 } })
-  try {
-    const response = await client.request({ path, method: 'DELETE', headersTimeout: 60_000, bodyTimeout: 60_000 })
-    await response.body.dump()
-    return response.statusCode
-  } catch (error) {
-    throw new EnvironmentError(`Docker engine not reachable at ${socketPath}`, {
-      code: 'E_NO_ENGINE',
-      hint: 'start Docker (or set DOCKER_HOST=unix:///path/to/docker.sock) and try again',
-      cause: error,
-    })
-  } finally {
-    await client.close().catch(() => {})
-  }
+  const answer = await engineCall(path, { method: 'DELETE', timeoutMs: 60_000, ...options })
+  return answer.statusCode
 }

@@ -1,5 +1,5 @@
 export * from './engine.js'
-export { containerLogTail, demuxLogStream, projectLogTail } from './engine-logs.js'
+export { projectLogTail } from './engine-logs.js'
 export * from './flavour.js'
 export * from './lint.js'
 export { formatLintProblem, type LintOptions, type LintProblem, type LintReport, type LintRule } from './lint-report.js'

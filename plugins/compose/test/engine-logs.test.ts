@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { demuxLogStream } from '../src/engine-logs.js'
+import { demuxLogStream } from '@berth/contract'
 
 function frame(stream: number, text: string): Buffer {
   const payload = Buffer.from(text)

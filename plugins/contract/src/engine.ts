@@ -18,33 +18,31 @@ export interface EngineRequestOptions {
   socketPath?: string
 }
 
+/** The status and raw body of one engine API answer. */
+export interface EngineAnswer {
+  statusCode: number
+  body: Buffer
+}
+
 /**
- * One HTTP request to the engine API over its socket (undici, loaded lazily). Throws an
- * {@link EnvironmentError} (exit 4) naming the socket when the engine does not answer.
+ * One HTTP request to the engine API over its socket (undici, loaded lazily), answering the
+ * status whatever it is (a 404 on DELETE means "already gone"). Throws an
+ * {@link EnvironmentError} (exit 4) naming the socket only when the engine does not answer.
  */
-export async function engineRequest<T>(path: string, options: EngineRequestOptions = {}): Promise<T> {
+export async function engineCall(path: string, options: EngineRequestOptions = {}): Promise<EngineAnswer> {
   const socketPath = options.socketPath ?? dockerSocketPath()
+  const timeout = options.timeoutMs ?? 2000
   const { Client } = await import('undici')
-  const client = new Client('http://localhost', { socketPath, connect: { timeout: options.timeoutMs ?? 2000 } })
+  const client = new Client('http://localhost', { socketPath, connect: { timeout: Math.min(timeout, 2000) } })
   try {
     const response = await client.request({
       path,
       method: options.method ?? 'GET',
-      headersTimeout: options.timeoutMs ?? 2000,
-      bodyTimeout: options.timeoutMs ?? 2000,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
     })
-    const text = await response.body.text()
-    if (response.statusCode >= 400) {
-      throw new EnvironmentError(`Docker engine answered ${response.statusCode} for ${path}: ${text.trim()}`)
-    }
-    // Most endpoints answer JSON; a few (`/_ping`) answer plain text.
-    try {
-      return (text ? JSON.parse(text) : undefined) as T
-    } catch {
-      return text as T
-    }
+    return { statusCode: response.statusCode, body: Buffer.from(await response.body.arrayBuffer()) }
   } catch (error) {
-    if (error instanceof EnvironmentError) throw error
     throw new EnvironmentError(`Docker engine not reachable at ${socketPath}`, {
       code: 'E_NO_ENGINE',
       hint: 'start Docker (or set DOCKER_HOST=unix:///path/to/docker.sock) and try again',
@@ -53,6 +51,57 @@ export async function engineRequest<T>(path: string, options: EngineRequestOptio
   } finally {
     await client.close().catch(() => {})
   }
+}
+
+/**
+ * One engine API request whose answer must succeed: JSON is parsed (a few endpoints such as
+ * `/_ping` answer plain text, returned as it is). Exit 4 when the engine does not answer or
+ * refuses.
+ */
+export async function engineRequest<T>(path: string, options: EngineRequestOptions = {}): Promise<T> {
+  const answer = await engineCall(path, options)
+  const text = answer.body.toString('utf8')
+  if (answer.statusCode >= 400) {
+    throw new EnvironmentError(`Docker engine answered ${answer.statusCode} for ${path}: ${text.trim()}`)
+  }
+  try {
+    return (text ? JSON.parse(text) : undefined) as T
+  } catch {
+    return text as T
+  }
+}
+
+/**
+ * The text of a `GET /containers/<id>/logs` answer. A container without a TTY answers with the
+ * engine's multiplexed stream (8-byte header per frame: stream byte, three zero bytes, big-endian
+ * length); a TTY container's answer is the raw text.
+ */
+export function demuxLogStream(body: Buffer): string {
+  const frames: Buffer[] = []
+  let offset = 0
+  while (offset < body.length) {
+    const header = body.subarray(offset, offset + 8)
+    const stream = header[0]
+    const framed =
+      header.length === 8 && (stream === 0 || stream === 1 || stream === 2) && header.readUIntBE(1, 3) === 0
+    if (!framed) return offset === 0 ? body.toString('utf8') : Buffer.concat(frames).toString('utf8')
+    const size = header.readUInt32BE(4)
+    frames.push(body.subarray(offset + 8, offset + 8 + size))
+    offset += 8 + size
+  }
+  return Buffer.concat(frames).toString('utf8')
+}
+
+/** The last `tail` lines (stdout and stderr, in order) of one container, straight from the engine. */
+export async function containerLogTail(id: string, tail: number, options: EngineRequestOptions = {}): Promise<string> {
+  const path = `/containers/${encodeURIComponent(id)}/logs?stdout=1&stderr=1&tail=${tail}`
+  const answer = await engineCall(path, { timeoutMs: 10_000, ...options })
+  if (answer.statusCode >= 400) {
+    throw new EnvironmentError(
+      `Docker engine answered ${answer.statusCode} for ${path}: ${answer.body.toString().trim()}`,
+    )
+  }
+  return demuxLogStream(answer.body)
 }
 
 /** The subset of `GET /containers/json` berth reads. */

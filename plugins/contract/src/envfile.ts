@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { UsageError } from './errors.js'
 
 /** Variable names berth writes and accepts in `.env.sandbox`. */
@@ -49,4 +51,19 @@ export function formatEnvFile(values: Record<string, string | number>, header?: 
     lines.push(`${key}=${text}`)
   }
   return `${lines.join('\n')}\n`
+}
+
+/**
+ * The nearest `.env.sandbox` from `dir` upward, or undefined. Detection reads this file, never
+ * the process environment, so two terminals never see each other's instance.
+ */
+export function findEnvFile(dir: string): string | undefined {
+  let current = resolve(dir)
+  for (;;) {
+    const candidate = join(current, '.env.sandbox')
+    if (existsSync(candidate)) return candidate
+    const parent = dirname(current)
+    if (parent === current) return undefined
+    current = parent
+  }
 }

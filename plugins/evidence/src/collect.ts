@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import {
   ConflictError,
+  containerLogTail,
   type EngineContainer,
   type InstanceRecord,
   type PipelineOutcome,
@@ -12,7 +13,6 @@ import {
 import { BUNDLE_NAME, compareBundleNames, createBundleDir, newestBundleWith, pruneBundles } from './bundles.js'
 import {
   type ContainerDetails,
-  containerLogTail,
   inspectContainers,
   learnContainerSecrets,
   projectContainers,
@@ -205,9 +205,7 @@ async function writeLogs(
   const missing: EngineContainer[] = []
   const running = serviceContainers(containers)
   const tails = await Promise.all(
-    running.map((container) =>
-      containerLogTail(container.Id, tail, details.get(container.Id)?.tty === true).catch(() => undefined),
-    ),
+    running.map((container) => containerLogTail(container.Id, tail).catch(() => undefined)),
   )
   for (const [index, container] of running.entries()) {
     const text = tails[index]

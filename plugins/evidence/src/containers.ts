@@ -1,11 +1,4 @@
-import {
-  dockerSocketPath,
-  type EngineContainer,
-  EnvironmentError,
-  engineRequest,
-  listComposeContainers,
-  type Redactor,
-} from '@berth/contract'
+import { type EngineContainer, engineRequest, listComposeContainers, type Redactor } from '@berth/contract'
 
 export const PROJECT_LABEL = 'com.docker.compose.project'
 export const SERVICE_LABEL = 'com.docker.compose.service'
@@ -91,47 +84,4 @@ export function learnContainerSecrets(
     }
   }
   return redactor.size - before
-}
-
-/**
- * The last `tail` lines of one container's stdout and stderr, straight from the engine
- * (`GET /containers/<id>/logs`): no compose process per bundle. Not redacted here.
- */
-export async function containerLogTail(id: string, tail: number, tty: boolean): Promise<string> {
-  const socketPath = dockerSocketPath()
-  const { Client } = await import('undici')
-  const client = new Client('http://localhost', { socketPath, connect: { timeout: 2000 } })
-  try {
-    const response = await client.request({
-      path: `/containers/${encodeURIComponent(id)}/logs?stdout=1&stderr=1&tail=${tail}`,
-      method: 'GET',
-      headersTimeout: 10_000,
-      bodyTimeout: 10_000,
-    })
-    const body = Buffer.from(await response.body.arrayBuffer())
-    if (response.statusCode >= 400) {
-      throw new Error(`Docker engine answered ${response.statusCode}: ${body.toString('utf8').trim()}`)
-    }
-    return tty ? body.toString('utf8') : demultiplex(body)
-  } catch (error) {
-    if (error instanceof Error && /^Docker engine answered/.test(error.message)) throw error
-    throw new EnvironmentError(`Docker engine not reachable at ${socketPath}`, { code: 'E_NO_ENGINE', cause: error })
-  } finally {
-    await client.close().catch(() => {})
-  }
-}
-
-/**
- * The engine's log stream of a container without a TTY: frames of an 8-byte header (stream type,
- * 3 zero bytes, big-endian payload size) and the payload. stdout and stderr stay interleaved.
- */
-export function demultiplex(stream: Buffer): string {
-  const parts: Buffer[] = []
-  let offset = 0
-  while (offset + 8 <= stream.length) {
-    const size = stream.readUInt32BE(offset + 4)
-    parts.push(stream.subarray(offset + 8, offset + 8 + size))
-    offset += 8 + size
-  }
-  return Buffer.concat(parts).toString('utf8')
 }

@@ -9,7 +9,7 @@ export {
 } from './claim.js'
 export { ownerAlive, processStartTime, withLock } from './lock.js'
 export { REGISTRY_PLUGIN_VERSION, registryPlugin } from './plugin.js'
-export { findEnvFile, resolveByCwd, resolveByName } from './resolve.js'
+export { resolveByCwd, resolveByName } from './resolve.js'
 export {
   instanceRecordSchema,
   REGISTRY_VERSION,

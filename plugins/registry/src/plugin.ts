@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import {
   type Diagnosis,
   definePlugin,
+  findEnvFile,
   type InstanceRecord,
   OperationError,
   type Plugin,
@@ -13,7 +14,7 @@ import {
   UsageError,
 } from '@berth/contract'
 import { claimSlot, releaseInstance, releaseStale } from './claim.js'
-import { findEnvFile, resolveByCwd, resolveByName } from './resolve.js'
+import { resolveByCwd, resolveByName } from './resolve.js'
 import { type StoredInstance, slotsConfigSchema } from './schema.js'
 import { readRegistry, registryPaths, updateRegistry } from './store.js'
 

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs'
-import { dirname, join, resolve, sep } from 'node:path'
+import { resolve, sep } from 'node:path'
 import { UsageError } from '@berth/contract'
 import type { StoredInstance } from './schema.js'
 
@@ -45,18 +44,6 @@ export function resolveByCwd(instances: StoredInstance[], cwd: string): StoredIn
   return instances
     .filter((r) => here === r.path || here.startsWith(r.path + sep))
     .sort((a, b) => b.path.length - a.path.length)[0]
-}
-
-/** The nearest `.env.sandbox` from `dir` upward, or undefined. */
-export function findEnvFile(dir: string): string | undefined {
-  let current = resolve(dir)
-  for (;;) {
-    const candidate = join(current, '.env.sandbox')
-    if (existsSync(candidate)) return candidate
-    const parent = dirname(current)
-    if (parent === current) return undefined
-    current = parent
-  }
 }
 
 function escapeRegExp(text: string): string {

@@ -3,6 +3,7 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import {
   definePlugin,
+  findEnvFile,
   formatEnvFile,
   type InstanceRecord,
   OperationError,
@@ -147,7 +148,7 @@ export function envPlugin(): Plugin {
             ctx.output.source = '--port'
             return
           }
-          const file = findUp(ctx.cwd)
+          const file = findEnvFile(ctx.cwd)
           if (file) {
             const value = parseEnvFile(await readFile(file, 'utf8'), file)[config.portVar]
             if (value) {
@@ -183,15 +184,4 @@ async function writeEnvFile(file: string, values: Record<string, string>, id: st
 async function instancesWithoutEnvFile(ctx: TaskContext): Promise<InstanceRecord[]> {
   const instances = (await ctx.services.listInstances?.()) ?? []
   return instances.filter((i) => i.slot !== null && existsSync(i.path) && !existsSync(join(i.path, '.env.sandbox')))
-}
-
-function findUp(dir: string): string | undefined {
-  let current = dir
-  for (;;) {
-    const candidate = join(current, '.env.sandbox')
-    if (existsSync(candidate)) return candidate
-    const parent = dirname(current)
-    if (parent === current) return undefined
-    current = parent
-  }
 }
