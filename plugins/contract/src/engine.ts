@@ -25,31 +25,36 @@ export interface EngineAnswer {
 }
 
 /**
- * One HTTP request to the engine API over its socket (undici, loaded lazily), answering the
- * status whatever it is (a 404 on DELETE means "already gone"). Throws an
- * {@link EnvironmentError} (exit 4) naming the socket only when the engine does not answer.
+ * One HTTP request to the engine API over its unix socket, answering the status whatever it is
+ * (a 404 on DELETE means "already gone"). Throws an {@link EnvironmentError} (exit 4) naming the
+ * socket only when the engine does not answer in time.
+ *
+ * This uses node:http rather than undici (the gate's HTTP client): one short request over a
+ * local socket needs nothing more, and loading undici cost every `berth` command ~130 ms of CPU
+ * plus ~100 ms before the process could exit (measured in bench/PROFILE.md).
  */
 export async function engineCall(path: string, options: EngineRequestOptions = {}): Promise<EngineAnswer> {
   const socketPath = options.socketPath ?? dockerSocketPath()
   const timeout = options.timeoutMs ?? 2000
-  const { Client } = await import('undici')
-  const client = new Client('http://localhost', { socketPath, connect: { timeout: Math.min(timeout, 2000) } })
+  const { request } = await import('node:http')
   try {
-    const response = await client.request({
-      path,
-      method: options.method ?? 'GET',
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
+    return await new Promise<EngineAnswer>((resolve, reject) => {
+      const req = request({ socketPath, path, method: options.method ?? 'GET', headers: { host: 'docker' } }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks) }))
+        res.on('error', reject)
+      })
+      req.setTimeout(timeout, () => req.destroy(new Error(`no answer within ${timeout} ms`)))
+      req.on('error', reject)
+      req.end()
     })
-    return { statusCode: response.statusCode, body: Buffer.from(await response.body.arrayBuffer()) }
   } catch (error) {
     throw new EnvironmentError(`Docker engine not reachable at ${socketPath}`, {
       code: 'E_NO_ENGINE',
       hint: 'start Docker (or set DOCKER_HOST=unix:///path/to/docker.sock) and try again',
       cause: error,
     })
-  } finally {
-    await client.close().catch(() => {})
   }
 }
 
