@@ -44,9 +44,9 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
 
   const gateStart = performance.now()
   const deadline = gateStart + timeoutMs
-  // undici is loaded when a gate actually runs, not when berth starts.
-  const { Agent } = await import('undici')
-  const dispatcher = new Agent()
+  // undici is loaded only when a gate has an HTTP check: a TCP-only gate never pays for it.
+  const needsHttp = resolved.some((check) => check.kind !== 'tcp')
+  const dispatcher = needsHttp ? new (await import('undici')).Agent() : undefined
   const byName = new Map(resolved.map((check) => [check.name, check]))
   const settling = new Map<string, Promise<CheckResult>>()
 
@@ -69,7 +69,7 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
                 (limitMs, attemptSignal) =>
                   check.kind === 'tcp'
                     ? probeTcp(check, { limitMs, signal: attemptSignal })
-                    : probeHttp(check, { limitMs, signal: attemptSignal, dispatcher }),
+                    : probeHttp(check, { limitMs, signal: attemptSignal, ...(dispatcher ? { dispatcher } : {}) }),
                 { gateStart, deadline, signal },
               )
         options.onProgress?.(result)
@@ -90,7 +90,7 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
     }
   } finally {
     options.signal?.removeEventListener('abort', forwardAbort)
-    await dispatcher.destroy()
+    await dispatcher?.destroy()
   }
 }
 
