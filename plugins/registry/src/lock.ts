@@ -2,7 +2,7 @@ import { open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { OperationError } from '@berth/contract'
 
 export interface LockOptions {
-  /** Give up after this long; default 60 s (20 concurrent claims on a loaded 2-core machine take a few). */
+  /** Give up when the lock has not changed hands for this long; default 60 s. */
   timeoutMs?: number
 }
 
@@ -40,7 +40,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * cannot both remove one stale lock and then each other's fresh one.
  */
 export async function withLock<T>(lockPath: string, critical: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
+  // The deadline counts from the last time the lock changed hands: a long queue that keeps moving
+  // (twenty claims at once on a loaded machine) never times out, one stuck holder does.
+  const patience = options.timeoutMs ?? 60_000
+  let deadline = Date.now() + patience
+  let lastHolder: string | undefined
   const self: LockFile = { pid: process.pid, acquiredAt: new Date().toISOString() }
   const startTime = await processStartTime(process.pid)
   if (startTime) self.startTime = startTime
@@ -64,8 +68,12 @@ export async function withLock<T>(lockPath: string, critical: () => Promise<T>, 
       }
     }
     await breakIfStale(lockPath)
+    const holder = await readFile(lockPath, 'utf8').catch(() => '?')
+    if (holder !== lastHolder) {
+      lastHolder = holder
+      deadline = Date.now() + patience
+    }
     if (Date.now() > deadline) {
-      const holder = await readFile(lockPath, 'utf8').catch(() => '?')
       throw new OperationError(`timed out waiting for ${lockPath} (held by ${holder})`, {
         code: 'E_LOCK_TIMEOUT',
         hint: 'another berth command is still running; if none is, remove the lock file',
