@@ -1,5 +1,8 @@
 import { COMMANDS, type CommandSpec, GLOBAL_OPTIONS, type OptionSpec } from './commands.js'
 
+/** `[service]?` / `[args...]?` are written `[service]` / `[args...]` for people. */
+const shownArgs = (command: CommandSpec) => (command.args ?? []).map((arg) => arg.replace(/\?$/, ''))
+
 function optionLines(options: Record<string, OptionSpec>): string[] {
   return Object.entries(options).map(([name, option]) => {
     const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.value ? ` ${option.value}` : ''}`
@@ -9,7 +12,7 @@ function optionLines(options: Record<string, OptionSpec>): string[] {
 
 function usage(command: CommandSpec): string {
   const flags = Object.entries(command.options ?? {}).map(([name, o]) => `[--${name}${o.value ? ` ${o.value}` : ''}]`)
-  return ['berth', ...command.path, ...(command.args ?? []), ...flags].join(' ')
+  return ['berth', ...command.path, ...shownArgs(command), ...flags].join(' ')
 }
 
 export function rootHelp(version: string): string {
@@ -27,7 +30,7 @@ export function rootHelp(version: string): string {
   ]
   for (const [, commands] of groups) {
     for (const command of commands) {
-      const name = [...command.path, ...(command.args ?? [])].join(' ')
+      const name = [...command.path, ...shownArgs(command)].join(' ')
       lines.push(`  ${name.padEnd(26)} ${command.summary}`)
     }
   }
@@ -35,7 +38,7 @@ export function rootHelp(version: string): string {
     '',
     'Options for every command:',
     ...optionLines(GLOBAL_OPTIONS),
-    '      --version                  print the version',
+    '      --version              print the version',
   )
   lines.push('', 'Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 conflict, 4 environment missing.')
   lines.push("Run 'berth <command> --help' for a command's options.")
@@ -56,7 +59,7 @@ export function groupHelp(group: string): string | undefined {
   if (commands.length === 0) return undefined
   const lines = [`Usage: berth ${group} <command> [options]`, '', 'Commands:']
   for (const command of commands) {
-    const name = [...command.path, ...(command.args ?? [])].join(' ')
+    const name = [...command.path, ...shownArgs(command)].join(' ')
     lines.push(`  ${name.padEnd(26)} ${command.summary}`)
   }
   return `${lines.join('\n')}\n`
