@@ -14,7 +14,16 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { type BerthServices, engineRequest, type InstanceRecord, Redactor, type TaskContext } from '@berth/contract'
+import {
+  type BerthServices,
+  engineRequest,
+  type InstanceRecord,
+  type Redactor,
+  type TaskContext,
+} from '@berth/contract'
+import { makeTestContext, makeTestInstance, type RecordedLog } from '@berth/contract/testing'
+
+export type { RecordedLog }
 
 const run = promisify(execFile)
 
@@ -48,11 +57,6 @@ export async function gitCheckout(dir: string, files: Record<string, string>): P
   await git(dir, 'commit', '-q', '-m', 'initial')
 }
 
-export interface RecordedLog {
-  level: 'info' | 'warn' | 'debug'
-  message: string
-}
-
 export interface ContextInput {
   root: string
   home?: string
@@ -67,44 +71,16 @@ export interface ContextInput {
 
 /** A plain TaskContext for step tests; `logs` records what was logged. */
 export function makeContext(input: ContextInput): TaskContext & { logs: RecordedLog[] } {
-  const logs: RecordedLog[] = []
-  const redactor = new Redactor()
-  for (const value of Object.values(input.secretEnv ?? {})) redactor.add(value)
-  return {
+  return makeTestContext({
+    ...input,
     task: input.task ?? 'evidence',
-    cwd: input.root,
     home: input.home ?? join(input.root, 'home'),
-    config: { project: 'evtest', root: input.root, file: null, sections: input.sections ?? {} },
-    args: { positionals: [], flags: input.flags ?? {} },
-    log: {
-      info: (message) => logs.push({ level: 'info', message }),
-      warn: (message) => logs.push({ level: 'warn', message }),
-      debug: (message) => logs.push({ level: 'debug', message }),
-    },
-    redactor,
-    services: input.services ?? {},
-    signal: new AbortController().signal,
-    request: {},
-    ...(input.instance ? { instance: input.instance } : {}),
-    env: input.env ?? {},
-    secretEnv: input.secretEnv ?? {},
-    output: {},
-    state: {},
-    logs,
-  }
+    project: 'evtest',
+  })
 }
 
 export function makeInstance(id: string, path: string, slot: number | null = 1): InstanceRecord {
-  return {
-    id,
-    project: 'evtest',
-    kind: 'sandbox',
-    slot,
-    path,
-    repo: path,
-    createdByBerth: false,
-    createdAt: new Date().toISOString(),
-  }
+  return makeTestInstance(id, path, { slot, project: 'evtest' })
 }
 
 /** The static-busybox image the compose plugin's tests build too (same tag, built once). */

@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { type BerthServices, type InstanceRecord, Redactor, type TaskContext } from '@berth/contract'
+import type { BerthServices, InstanceRecord, TaskContext } from '@berth/contract'
+import { makeTestContext, makeTestInstance } from '@berth/contract/testing'
 
 export function tempDir(prefix = 'berth-shared-'): string {
   return realpathSync(mkdtempSync(join(tmpdir(), prefix)))
@@ -35,39 +36,21 @@ export interface ContextInput {
 }
 
 export function makeContext(input: ContextInput): TaskContext & { logs: string[] } {
-  const logs: string[] = []
-  return {
+  const { logs: recorded, ...ctx } = makeTestContext({
+    ...input,
     task: 'shared.init',
-    cwd: input.root,
-    home: input.home,
-    config: { project: 'sharedtest', root: input.root, file: null, sections: { sharedData: input.sharedData } },
-    args: { positionals: [], flags: input.flags ?? {} },
-    log: {
-      info: (message) => logs.push(message),
-      warn: (message) => logs.push(`warning: ${message}`),
-      debug: () => {},
-    },
-    redactor: new Redactor(),
-    services: input.services ?? {},
-    signal: new AbortController().signal,
-    request: {},
-    env: {},
-    secretEnv: {},
-    output: {},
-    state: {},
-    logs,
-  }
+    project: 'sharedtest',
+    sections: { sharedData: input.sharedData },
+  })
+  // These tests read the log as lines, warnings prefixed as the CLI prints them.
+  return Object.defineProperty(ctx, 'logs', {
+    get: () =>
+      recorded
+        .filter((l) => l.level !== 'debug')
+        .map((l) => (l.level === 'warn' ? `warning: ${l.message}` : l.message)),
+  }) as TaskContext & { logs: string[] }
 }
 
 export function makeInstance(id: string, path: string, slot: number | null = 1): InstanceRecord {
-  return {
-    id,
-    project: 'sharedtest',
-    kind: 'sandbox',
-    slot,
-    path,
-    repo: path,
-    createdByBerth: false,
-    createdAt: new Date().toISOString(),
-  }
+  return makeTestInstance(id, path, { slot, project: 'sharedtest' })
 }

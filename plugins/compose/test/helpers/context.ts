@@ -1,10 +1,7 @@
 import type { BerthServices, InstanceRecord, RepoInfo, TaskContext } from '@berth/contract'
-import { Redactor } from '@berth/contract'
+import { makeTestContext, makeTestInstance, type RecordedLog } from '@berth/contract/testing'
 
-export interface RecordedLog {
-  level: 'info' | 'warn' | 'debug'
-  message: string
-}
+export type { RecordedLog }
 
 export interface ContextInput {
   root: string
@@ -22,43 +19,13 @@ export interface ContextInput {
 
 /** A plain TaskContext for step tests; `logs` records what the step logged. */
 export function makeContext(input: ContextInput): TaskContext & { logs: RecordedLog[] } {
-  const logs: RecordedLog[] = []
-  const redactor = new Redactor()
-  for (const value of Object.values(input.secretEnv ?? {})) redactor.add(value)
-  return {
-    task: input.task ?? 'test',
-    cwd: input.root,
-    home: input.root,
-    config: { project: input.project ?? 'demo', root: input.root, file: null, sections: { compose: input.compose } },
-    args: { positionals: input.positionals ?? [], flags: input.flags ?? {} },
-    log: {
-      info: (message) => logs.push({ level: 'info', message }),
-      warn: (message) => logs.push({ level: 'warn', message }),
-      debug: (message) => logs.push({ level: 'debug', message }),
-    },
-    redactor,
-    services: input.services ?? {},
-    signal: new AbortController().signal,
-    request: {},
+  return makeTestContext({
+    ...input,
+    sections: { compose: input.compose },
     repo: input.repo ?? { root: input.root, checkout: input.root, isWorktree: false },
-    ...(input.instance ? { instance: input.instance } : {}),
-    env: input.env ?? {},
-    secretEnv: input.secretEnv ?? {},
-    output: {},
-    state: {},
-    logs,
-  }
+  })
 }
 
 export function makeInstance(id: string, path: string, slot: number | null = 1): InstanceRecord {
-  return {
-    id,
-    project: 'demo',
-    kind: 'sandbox',
-    slot,
-    path,
-    repo: path,
-    createdByBerth: false,
-    createdAt: new Date().toISOString(),
-  }
+  return makeTestInstance(id, path, { slot })
 }

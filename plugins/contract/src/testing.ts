@@ -1,0 +1,79 @@
+/**
+ * Test helpers for plugin authors (`@berth/contract/testing`): a plain TaskContext that records
+ * what a step logs, and an InstanceRecord. Steps are tested against real git, files and the Docker
+ * engine; only the context is hand-made.
+ */
+import type { BerthServices, InstanceKind, InstanceRecord, RepoInfo, TaskContext, TaskRequest } from './plugin.js'
+import { Redactor } from './redact.js'
+
+export interface RecordedLog {
+  level: 'info' | 'warn' | 'debug'
+  message: string
+}
+
+export interface TestContextInput {
+  /** cwd and config root. */
+  root: string
+  /** BERTH_HOME; defaults to `root`. */
+  home?: string
+  project?: string
+  task?: string
+  sections?: Record<string, unknown>
+  flags?: Record<string, string | boolean | undefined>
+  positionals?: string[]
+  request?: TaskRequest
+  instance?: InstanceRecord
+  repo?: RepoInfo
+  env?: Record<string, string>
+  /** Also registered with the context's redactor, as `secrets.load` does. */
+  secretEnv?: Record<string, string>
+  services?: BerthServices
+}
+
+/** A plain TaskContext for step tests; `logs` records every line the step logged, in order. */
+export function makeTestContext(input: TestContextInput): TaskContext & { logs: RecordedLog[] } {
+  const logs: RecordedLog[] = []
+  const redactor = new Redactor()
+  for (const value of Object.values(input.secretEnv ?? {})) redactor.add(value)
+  return {
+    task: input.task ?? 'test',
+    cwd: input.root,
+    home: input.home ?? input.root,
+    config: { project: input.project ?? 'demo', root: input.root, file: null, sections: input.sections ?? {} },
+    args: { positionals: input.positionals ?? [], flags: input.flags ?? {} },
+    log: {
+      info: (message) => logs.push({ level: 'info', message }),
+      warn: (message) => logs.push({ level: 'warn', message }),
+      debug: (message) => logs.push({ level: 'debug', message }),
+    },
+    redactor,
+    services: input.services ?? {},
+    signal: new AbortController().signal,
+    request: input.request ?? {},
+    ...(input.repo ? { repo: input.repo } : {}),
+    ...(input.instance ? { instance: input.instance } : {}),
+    env: input.env ?? {},
+    secretEnv: input.secretEnv ?? {},
+    output: {},
+    state: {},
+    logs,
+  }
+}
+
+/** A registered-looking instance at `path` (a sandbox on slot 1 unless told otherwise). */
+export function makeTestInstance(
+  id: string,
+  path: string,
+  options: { slot?: number | null; project?: string; kind?: InstanceKind } = {},
+): InstanceRecord {
+  return {
+    id,
+    project: options.project ?? 'demo',
+    kind: options.kind ?? 'sandbox',
+    slot: options.slot === undefined ? 1 : options.slot,
+    path,
+    repo: path,
+    createdByBerth: false,
+    createdAt: new Date().toISOString(),
+  }
+}
