@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { demoRepo, removeProject } from './helpers/demo.js'
-import { BERTH_BIN, type BerthResult, berth, testdir } from './helpers/index.js'
+import { BERTH_BIN, type BerthResult, berth, berthEnv, testdir } from './helpers/index.js'
 
 export const RUN = randomBytes(2).toString('hex')
 
@@ -236,18 +236,7 @@ export interface Spawned {
 export function spawnBerth(args: string[], options: { cwd: string; home: string; env?: NodeJS.ProcessEnv }): Spawned {
   const child = spawn(process.execPath, [BERTH_BIN, ...args], {
     cwd: options.cwd,
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'berth test',
-      GIT_AUTHOR_EMAIL: 'test@berth.invalid',
-      GIT_COMMITTER_NAME: 'berth test',
-      GIT_COMMITTER_EMAIL: 'test@berth.invalid',
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      NO_COLOR: '1',
-      BERTH_HOME: options.home,
-      ...options.env,
-    },
+    env: berthEnv(options.home, options.env),
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   })

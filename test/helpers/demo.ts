@@ -8,7 +8,7 @@ import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { BERTH_BIN, type BerthResult, type GitFixture, git, gitRepo, REPO_ROOT } from './index.js'
+import { BERTH_BIN, type BerthResult, berthEnv, type GitFixture, git, gitRepo, REPO_ROOT } from './index.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -317,18 +317,7 @@ export function berthTimed(
     const startedAt = Date.now()
     const child = spawn(process.execPath, [BERTH_BIN, ...args], {
       cwd: options.cwd,
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 'berth test',
-        GIT_AUTHOR_EMAIL: 'test@berth.invalid',
-        GIT_COMMITTER_NAME: 'berth test',
-        GIT_COMMITTER_EMAIL: 'test@berth.invalid',
-        GIT_CONFIG_NOSYSTEM: '1',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-        NO_COLOR: '1',
-        BERTH_HOME: options.home,
-        ...options.env,
-      },
+      env: berthEnv(options.home, options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

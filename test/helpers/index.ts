@@ -73,6 +73,11 @@ export interface BerthResult {
   json: any
 }
 
+/** The environment every test runs berth with: isolated git identity/config, no colour, its own BERTH_HOME. */
+export function berthEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...GIT_ENV, NO_COLOR: '1', BERTH_HOME: home, ...extra }
+}
+
 /** Runs the real CLI (`node tasks/bin/berth.js`) as a child process. */
 export function berth(
   args: string[],
@@ -81,7 +86,7 @@ export function berth(
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BERTH_BIN, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, ...GIT_ENV, NO_COLOR: '1', BERTH_HOME: options.home, ...options.env },
+      env: berthEnv(options.home, options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

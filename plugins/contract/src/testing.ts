@@ -3,6 +3,12 @@
  * what a step logs, and an InstanceRecord. Steps are tested against real git, files and the Docker
  * engine; only the context is hand-made.
  */
+import { execFile } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { engineCall } from './engine.js'
 import type { BerthServices, InstanceKind, InstanceRecord, RepoInfo, TaskContext, TaskRequest } from './plugin.js'
 import { Redactor } from './redact.js'
 
@@ -76,4 +82,27 @@ export function makeTestInstance(
     createdByBerth: false,
     createdAt: new Date().toISOString(),
   }
+}
+
+/** A tiny image FROM scratch with the host's static busybox (and `/www/index.html`): no registry needed. */
+export const BUSYBOX_TEST_IMAGE = 'berth-compose-test-busybox:local'
+
+/**
+ * Builds {@link BUSYBOX_TEST_IMAGE} unless the engine already has it (one request to ask).
+ * Fails, never skips, when there is no engine or no `/bin/busybox` (Debian: busybox-static).
+ */
+export async function ensureBusyboxTestImage(): Promise<string> {
+  const answer = await engineCall(`/images/${encodeURIComponent(BUSYBOX_TEST_IMAGE)}/json`)
+  if (answer.statusCode === 200) return BUSYBOX_TEST_IMAGE
+  const context = mkdtempSync(join(tmpdir(), 'berth-test-image-'))
+  try {
+    copyFileSync('/bin/busybox', join(context, 'busybox'))
+    mkdirSync(join(context, 'www'))
+    writeFileSync(join(context, 'www', 'index.html'), 'ok\n')
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n')
+    await promisify(execFile)('docker', ['build', '-q', '-t', BUSYBOX_TEST_IMAGE, '.'], { cwd: context })
+  } finally {
+    rmSync(context, { recursive: true, force: true })
+  }
+  return BUSYBOX_TEST_IMAGE
 }

@@ -1,27 +1,17 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import type { BerthServices, InstanceRecord, Redactor, TaskContext } from '@berth/contract'
 import {
-  type BerthServices,
-  engineRequest,
-  type InstanceRecord,
-  type Redactor,
-  type TaskContext,
-} from '@berth/contract'
-import { makeTestContext, makeTestInstance, type RecordedLog } from '@berth/contract/testing'
+  BUSYBOX_TEST_IMAGE,
+  ensureBusyboxTestImage,
+  makeTestContext,
+  makeTestInstance,
+  type RecordedLog,
+} from '@berth/contract/testing'
 
 export type { RecordedLog }
 
@@ -83,28 +73,11 @@ export function makeInstance(id: string, path: string, slot: number | null = 1):
   return makeTestInstance(id, path, { slot, project: 'evtest' })
 }
 
-/** The static-busybox image the compose plugin's tests build too (same tag, built once). */
-export const TEST_IMAGE = 'berth-compose-test-busybox:local'
+/** The static-busybox test image shared by every plugin's engine tests (built once). */
+export const TEST_IMAGE = BUSYBOX_TEST_IMAGE
 
 export async function ensureTestImage(): Promise<void> {
-  const exists = await engineRequest(`/images/${encodeURIComponent(TEST_IMAGE)}/json`).then(
-    () => true,
-    (error: Error) => {
-      if (/answered 404/.test(error.message)) return false
-      throw error
-    },
-  )
-  if (exists) return
-  const context = mkdtempSync(join(tmpdir(), 'berth-evidence-image-'))
-  try {
-    copyFileSync('/bin/busybox', join(context, 'busybox'))
-    mkdirSync(join(context, 'www'))
-    writeFileSync(join(context, 'www', 'index.html'), 'ok\n')
-    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n')
-    await run('docker', ['build', '-q', '-t', TEST_IMAGE, '.'], { cwd: context })
-  } finally {
-    rmSync(context, { recursive: true, force: true })
-  }
+  await ensureBusyboxTestImage()
 }
 
 export function uniqueProject(prefix = 'evidencetest'): string {

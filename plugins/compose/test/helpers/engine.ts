@@ -1,43 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { engineRequest } from '@berth/contract'
-import { $ } from 'zx'
+import { BUSYBOX_TEST_IMAGE, ensureBusyboxTestImage } from '@berth/contract/testing'
 
-/** A tiny image built FROM scratch with the static busybox: no registry needed. */
-export const TEST_IMAGE = 'berth-compose-test-busybox:local'
+/** The static-busybox test image shared by every plugin's engine tests (built once). */
+export const TEST_IMAGE = BUSYBOX_TEST_IMAGE
 
-/** Builds {@link TEST_IMAGE} unless the engine already has it. Fails when there is no engine. */
 export async function ensureTestImage(): Promise<void> {
-  const exists = await engineRequest(`/images/${encodeURIComponent(TEST_IMAGE)}/json`).then(
-    () => true,
-    (error: Error) => {
-      if (/answered 404/.test(error.message)) return false
-      throw error
-    },
-  )
-  if (exists) return
-  const context = mkdtempSync(join(tmpdir(), 'berth-compose-image-'))
-  try {
-    copyFileSync('/bin/busybox', join(context, 'busybox'))
-    mkdirSync(join(context, 'www'))
-    writeFileSync(join(context, 'www', 'index.html'), 'ok\n')
-    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n')
-    await $({ quiet: true, cwd: context })`docker build -q -t ${TEST_IMAGE} .`
-  } finally {
-    rmSync(context, { recursive: true, force: true })
-  }
+  await ensureBusyboxTestImage()
 }
 
 /** A project name no other test uses. */
