@@ -8,6 +8,8 @@ export interface OptionSpec {
   /** Shown in help for string options, e.g. `N`. */
   value?: string
   short?: string
+  /** For flags declared by steps: the steps that read it (shown in help). */
+  readBy?: string[]
 }
 
 export type CommandKind = 'sandbox' | 'impl' | 'spec' | 'local-prod'

@@ -8,18 +8,23 @@ import {
   type PipelineOutcome,
   type Plugin,
   Redactor,
+  type RepoInfo,
+  type ResolvedConfig,
   type TaskContext,
   type TaskRequest,
   UsageError,
 } from '@berth/contract'
 import { detectRepo } from './builtin/git.js'
-import type { Invocation } from './cli.js'
+import type { CommandSpec } from './commands.js'
 import { findConfig, parseCore, resolveConfig } from './config/load.js'
+import { collectStepFlags, parseFlagValues, type StepFlag, stepFlagOptions } from './flags.js'
+import { commandHelp } from './help.js'
 import { createLogger, renderError } from './output.js'
+import { type Invocation, parseInvocation } from './parse.js'
 import { bindPipeline, checkStepRefs, expandPipeline, resolvePipelines } from './pipelines.js'
 import { loadPlugins } from './plugins.js'
 import { renderResult } from './render.js'
-import { type PipelineError, runPipeline, type StepTiming } from './runner.js'
+import { type BoundStep, type PipelineError, runPipeline, type StepTiming } from './runner.js'
 
 /** `--slot N` / `<slot>`: a non-negative integer, else exit 2. */
 function parseSlot(value: string | boolean | undefined, what: string): number | undefined {
@@ -56,36 +61,102 @@ async function finalize(plugins: Plugin[], ctx: TaskContext, outcome: PipelineOu
   }
 }
 
+/** `--name VALUE` / `--name=VALUE` from argv before the full parse (which needs the plugins). */
+function peekValue(argv: string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!
+    if (token === '--') break
+    if (token === `--${name}`) return argv[i + 1]
+    if (token.startsWith(`--${name}=`)) return token.slice(name.length + 3)
+  }
+  return undefined
+}
+
+const wantsHelp = (argv: string[]) => {
+  const end = argv.indexOf('--')
+  return (end < 0 ? argv : argv.slice(0, end)).some((token) => token === '--help' || token === '-h')
+}
+
+/** Config, plugins and pipelines for a command: everything its flags and steps come from. */
+interface LoadedRunner {
+  repo: RepoInfo | undefined
+  config: ResolvedConfig
+  plugins: Plugin[]
+  pipelines: Record<string, string[]>
+  /** The command's pipeline with nothing dropped: every flag any of its steps may read. */
+  steps: BoundStep[]
+  stepFlags: StepFlag[]
+}
+
+async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunner> {
+  const repo = await detectRepo(cwd)
+  const found = await findConfig(cwd, repo?.checkout)
+  const core = parseCore(found.raw, found.file)
+  const problems: string[] = []
+  const pluginRoot = found.file ? dirname(found.file) : (repo?.checkout ?? cwd)
+  const plugins = await loadPlugins(core.plugins, pluginRoot, problems)
+  const pipelines = resolvePipelines(core.pipelines, problems)
+  checkStepRefs(pipelines, Object.keys(core.pipelines), plugins, problems)
+  let steps: BoundStep[] = []
+  let stepFlags: StepFlag[] = []
+  if (problems.length === 0) {
+    steps = bindPipeline(command.pipeline, expandPipeline(command.pipeline, pipelines), plugins)
+    stepFlags = collectStepFlags(command, steps, problems)
+  }
+  const config = resolveConfig(found, plugins, repo?.root, problems)
+  return { repo, config, plugins, pipelines, steps, stepFlags }
+}
+
+/** `berth <command> --help` when the config cannot load: the command's own options, and why. */
+function helpWithoutConfig(command: CommandSpec, error: unknown): string {
+  const reason = error instanceof BerthError ? error.message : String(error)
+  return `${commandHelp(command)}\n(options of the pipeline's steps are not listed: ${reason})\n`
+}
+
 /** Runs one command's pipeline and prints its result; returns the exit code. */
-export async function execute(invocation: Invocation): Promise<number> {
-  const { flags, command } = invocation
-  const json = flags.json === true
+export async function execute(argv: string[], command: CommandSpec): Promise<number> {
+  const json = argv.includes('--json')
   const redactor = new Redactor()
-  const outputOptions = { json, verbose: flags.verbose === true, quiet: flags.quiet === true, redactor }
+  const outputOptions = {
+    json,
+    verbose: argv.includes('--verbose'),
+    quiet: argv.includes('--quiet') || argv.includes('-q'),
+    redactor,
+  }
   const log = createLogger(outputOptions)
   const abort = new AbortController()
   const onSignal = () => abort.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    const cwd = resolve(typeof flags.cwd === 'string' ? flags.cwd : process.cwd())
+    const cwd = resolve(peekValue(argv, 'cwd') ?? process.cwd())
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
       throw new UsageError(`--cwd ${cwd} is not a directory`, { hint: 'pass an existing folder' })
     }
+    let loaded: LoadedRunner
+    try {
+      loaded = await loadRunner(cwd, command)
+    } catch (error) {
+      if (!wantsHelp(argv)) throw error
+      process.stdout.write(helpWithoutConfig(command, error))
+      return 0
+    }
+    const { repo, config, plugins, pipelines, stepFlags } = loaded
+    const invocation = parseInvocation(argv, command, stepFlagOptions(stepFlags))
+    if ('help' in invocation) {
+      process.stdout.write(invocation.help)
+      return 0
+    }
+    const { flags } = invocation
+    const flagValues = parseFlagValues(flags, stepFlags, command.path)
     const request = buildRequest(invocation)
-    const repo = await detectRepo(cwd)
-    const found = await findConfig(cwd, repo?.checkout)
-    const core = parseCore(found.raw, found.file)
-    const problems: string[] = []
-    const pluginRoot = found.file ? dirname(found.file) : (repo?.checkout ?? cwd)
-    const plugins = await loadPlugins(core.plugins, pluginRoot, problems)
-    const pipelines = resolvePipelines(core.pipelines, problems)
-    checkStepRefs(pipelines, Object.keys(core.pipelines), plugins, problems)
-    const config = resolveConfig(found, plugins, repo?.root, problems)
     const drop = new Set(
       Object.entries(command.drop ?? {}).flatMap(([flag, refs]) => (flags[flag] === true ? refs : [])),
     )
-    const steps = bindPipeline(command.pipeline, expandPipeline(command.pipeline, pipelines, drop), plugins)
+    const steps =
+      drop.size === 0
+        ? loaded.steps
+        : bindPipeline(command.pipeline, expandPipeline(command.pipeline, pipelines, drop), plugins)
     const services: BerthServices = {}
     const ctx: TaskContext = {
       task: command.pipeline,
@@ -93,6 +164,9 @@ export async function execute(invocation: Invocation): Promise<number> {
       home: berthHome(),
       config,
       args: { positionals: invocation.positionals, flags },
+      flags: flagValues,
+      settings: undefined,
+      exitCode: 0,
       log,
       redactor,
       services,
@@ -127,15 +201,16 @@ export async function execute(invocation: Invocation): Promise<number> {
       throw error
     }
     await finalize(plugins, ctx, { ok: true, timings })
-    const exitCode = typeof ctx.state.exitCode === 'number' ? (ctx.state.exitCode as number) : 0
-    renderResult(command, ctx.output, { json, redactor, ok: exitCode === 0 })
+    const legacyExitCode = typeof ctx.state.exitCode === 'number' ? (ctx.state.exitCode as number) : 0
+    const exitCode = ctx.exitCode || legacyExitCode
+    renderResult(command, steps, ctx.output, { json, redactor, ok: exitCode === 0 })
     return exitCode
   } catch (error) {
     const berthError =
       error instanceof BerthError
         ? error
         : new OperationError(error instanceof Error ? error.message : String(error), { cause: error })
-    if (!(error instanceof BerthError) && flags.verbose) log.debug(String((error as Error).stack))
+    if (!(error instanceof BerthError) && outputOptions.verbose) log.debug(String((error as Error).stack))
     return renderError(berthError, outputOptions)
   } finally {
     process.off('SIGINT', onSignal)

@@ -6,12 +6,15 @@ const shownArgs = (command: CommandSpec) => (command.args ?? []).map((arg) => ar
 function optionLines(options: Record<string, OptionSpec>): string[] {
   return Object.entries(options).map(([name, option]) => {
     const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.value ? ` ${option.value}` : ''}`
-    return `  ${flag.padEnd(26)} ${option.description}`
+    const readBy = option.readBy ? ` (${option.readBy.join(', ')})` : ''
+    return `  ${flag.padEnd(26)} ${option.description}${readBy}`
   })
 }
 
-function usage(command: CommandSpec): string {
-  const flags = Object.entries(command.options ?? {}).map(([name, o]) => `[--${name}${o.value ? ` ${o.value}` : ''}]`)
+function usage(command: CommandSpec, stepOptions: Record<string, OptionSpec>): string {
+  const flags = Object.entries({ ...command.options, ...stepOptions }).map(
+    ([name, o]) => `[--${name}${o.value ? ` ${o.value}` : ''}]`,
+  )
   return ['berth', ...command.path, ...shownArgs(command), ...flags].join(' ')
 }
 
@@ -45,11 +48,16 @@ export function rootHelp(version: string): string {
   return `${lines.join('\n')}\n`
 }
 
-export function commandHelp(command: CommandSpec): string {
-  const lines = [`Usage: ${usage(command)}`, '', command.summary]
+/**
+ * A command's help: its own options, then the flags its pipeline's steps declare (each with the
+ * steps that read it), then the global ones.
+ */
+export function commandHelp(command: CommandSpec, stepOptions: Record<string, OptionSpec> = {}): string {
+  const lines = [`Usage: ${usage(command, stepOptions)}`, '', command.summary]
   if (command.details) lines.push('', command.details)
   if (command.options && Object.keys(command.options).length > 0)
     lines.push('', 'Options:', ...optionLines(command.options))
+  if (Object.keys(stepOptions).length > 0) lines.push('', 'Options of its steps:', ...optionLines(stepOptions))
   lines.push('', 'Global options:', ...optionLines(GLOBAL_OPTIONS))
   return `${lines.join('\n')}\n`
 }

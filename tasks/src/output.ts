@@ -1,20 +1,12 @@
-import type { BerthError, Logger, Redactor } from '@berth/contract'
+import { type BerthError, colour, type Logger, type Redactor } from '@berth/contract'
+
+export { colour }
 
 export interface OutputOptions {
   json: boolean
   verbose?: boolean
   quiet?: boolean
   redactor?: Redactor
-}
-
-const useColour = () => Boolean(process.stderr.isTTY) && !process.env.NO_COLOR
-const paint = (code: number, text: string) => (useColour() ? `\u001b[${code}m${text}\u001b[0m` : text)
-export const colour = {
-  green: (t: string) => paint(32, t),
-  red: (t: string) => paint(31, t),
-  yellow: (t: string) => paint(33, t),
-  dim: (t: string) => paint(2, t),
-  bold: (t: string) => paint(1, t),
 }
 
 export interface RunLogger extends Logger {

@@ -1,18 +1,8 @@
-import type { Diagnosis, Redactor, Repair } from '@berth/contract'
+import { colour, type Diagnosis, type Redactor, type Repair, table } from '@berth/contract'
 import type { CommandSpec } from './commands.js'
-import { colour } from './output.js'
+import type { BoundStep } from './runner.js'
 
 type Output = Record<string, unknown>
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? []
-  return rows.map((row) =>
-    row
-      .map((cell, col) => cell.padEnd(widths[col] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  )
-}
 
 interface Instance {
   id: string
@@ -274,9 +264,28 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
   ],
 }
 
+/**
+ * Lines for humans from the typed outputs: each step's declared outputs that have a renderer, in
+ * pipeline order, each key once.
+ */
+export function renderOutputs(command: CommandSpec, steps: BoundStep[], output: Output): string[] {
+  const view = { command: command.path.join(' '), task: command.pipeline, output }
+  const seen = new Set<string>()
+  const lines: string[] = []
+  for (const bound of steps) {
+    for (const def of bound.step.outputs ?? []) {
+      if (seen.has(def.key) || output[def.key] === undefined || !def.render) continue
+      seen.add(def.key)
+      lines.push(...def.render(output[def.key] as never, view))
+    }
+  }
+  return lines
+}
+
 /** Prints a command's result: the `--json` document, or lines for humans on stdout. */
 export function renderResult(
   command: CommandSpec,
+  steps: BoundStep[],
   output: Output,
   options: { json: boolean; redactor: Redactor; ok: boolean },
 ) {
@@ -288,12 +297,9 @@ export function renderResult(
     process.stdout.write(`${options.redactor.redact(JSON.stringify(document, null, 2))}\n`)
     return
   }
-  const render = RENDERERS[command.pipeline]
   const plan = output.plan as { step: string; action: string }[] | undefined
   const lines = plan
     ? ['dry run — nothing was changed; the plan:', ...plan.map((p) => `  ${p.step.padEnd(18)} ${p.action}`)]
-    : render
-      ? render(output)
-      : []
+    : [...(RENDERERS[command.pipeline]?.(output) ?? []), ...renderOutputs(command, steps, output)]
   if (lines.length > 0) process.stdout.write(`${options.redactor.redact(lines.join('\n'))}\n`)
 }

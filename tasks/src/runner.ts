@@ -44,13 +44,17 @@ export async function runPipeline(
     try {
       if (ctx.signal.aborted) throw new OperationError('interrupted', { code: 'E_INTERRUPTED' })
       if (options.dryRun && stepEffect(bound.step) === 'write') {
-        const action = bound.step.plan ? await bound.step.plan(ctx) : (bound.step.description ?? bound.id)
+        ctx.settings = bound.step.config?.read(ctx)
+        const action = bound.step.plan ? await bound.step.plan(ctx as never) : (bound.step.description ?? bound.id)
         plan.push({ step: bound.id, action })
         timings.push({ step: bound.id, ms: 0, status: 'planned' })
         continue
       }
       hooks.onStepStart?.(bound.id)
-      await bound.step.run(ctx)
+      const before = new Map(Object.entries(ctx.output))
+      ctx.settings = bound.step.config?.read(ctx)
+      await bound.step.run(ctx as never)
+      checkOutputs(bound, ctx, before)
       const ms = Math.round(performance.now() - started)
       timings.push({ step: bound.id, ms, status: 'done' })
       hooks.onStepDone?.(bound.id, ms)
@@ -75,7 +79,8 @@ async function undoAll(completed: BoundStep[], ctx: TaskContext, timings: StepTi
     if (!bound.step.undo) continue
     const started = performance.now()
     try {
-      await bound.step.undo(ctx)
+      ctx.settings = bound.step.config?.read(ctx)
+      await bound.step.undo(ctx as never)
       timings.push({ step: bound.id, ms: Math.round(performance.now() - started), status: 'undone' })
       hooks.onUndo?.(bound.id)
     } catch (error) {
@@ -85,6 +90,35 @@ async function undoAll(completed: BoundStep[], ctx: TaskContext, timings: StepTi
     }
   }
   return errors
+}
+
+/**
+ * A step that declares its outputs writes only those, each matching its schema: the `--json`
+ * document is then exactly what the schemas document. (Steps without declarations are not checked.)
+ */
+function checkOutputs(bound: BoundStep, ctx: TaskContext, before: Map<string, unknown>): void {
+  const declared = bound.step.outputs
+  if (!declared) return
+  const byKey = new Map(declared.map((output) => [output.key, output]))
+  for (const key of Object.keys(ctx.output)) {
+    const def = byKey.get(key)
+    if (!def) {
+      if (before.get(key) !== ctx.output[key])
+        throw new OperationError(`step ${bound.id} wrote the output "${key}", which it does not declare`, {
+          code: 'E_PLUGIN_CONTRACT',
+          hint: `add it to the step's outputs (plugin ${bound.plugin.name})`,
+        })
+      continue
+    }
+    const parsed = def.schema.safeParse(ctx.output[key])
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new OperationError(
+        `step ${bound.id} wrote an invalid "${key}" output: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+        { code: 'E_PLUGIN_CONTRACT', hint: `a bug in plugin ${bound.plugin.name} ${bound.plugin.version}` },
+      )
+    }
+  }
 }
 
 /** A step changes the world when it says so, or when it can be undone. */

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import { UsageError } from '@berth/contract'
-import { berthVersion, parseInvocation } from '../src/cli.js'
+import { berthVersion } from '../src/cli.js'
+import { locateCommand, parseInvocation as parseFor } from '../src/parse.js'
+
+/** Both phases of the CLI's parse, as execute runs them (no step flags here). */
+function parseInvocation(argv: string[]) {
+  const located = locateCommand(argv)
+  return 'help' in located ? located : parseFor(argv, located.command)
+}
 
 function usageError(argv: string[]): UsageError {
   try {

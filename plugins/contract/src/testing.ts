@@ -8,9 +8,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import type { BerthServices, InstanceKind, InstanceRecord, RepoInfo, TaskContext, TaskRequest } from './context.js'
 import { engineCall } from './engine.js'
-import type { BerthServices, InstanceKind, InstanceRecord, RepoInfo, TaskContext, TaskRequest } from './plugin.js'
 import { Redactor } from './redact.js'
+import type { ConfigSection, Step } from './step.js'
 
 export interface RecordedLog {
   level: 'info' | 'warn' | 'debug'
@@ -24,8 +25,12 @@ export interface TestContextInput {
   home?: string
   project?: string
   task?: string
+  /** Config sections as a user writes them; each is validated by its schema (see `config`). */
   sections?: Record<string, unknown>
-  flags?: Record<string, string | boolean | undefined>
+  /** Sections to validate: `sections[name]` goes through the section's schema, as the runner does. */
+  config?: readonly ConfigSection[]
+  /** Parsed flag values, as the runner hands them to steps. */
+  flags?: Record<string, unknown>
   positionals?: string[]
   request?: TaskRequest
   instance?: InstanceRecord
@@ -41,12 +46,20 @@ export function makeTestContext(input: TestContextInput): TaskContext & { logs: 
   const logs: RecordedLog[] = []
   const redactor = new Redactor()
   for (const value of Object.values(input.secretEnv ?? {})) redactor.add(value)
+  const sections: Record<string, unknown> = { ...input.sections }
+  for (const section of input.config ?? []) sections[section.name] = section.schema.parse(sections[section.name])
   return {
     task: input.task ?? 'test',
     cwd: input.root,
     home: input.home ?? input.root,
-    config: { project: input.project ?? 'demo', root: input.root, file: null, sections: input.sections ?? {} },
-    args: { positionals: input.positionals ?? [], flags: input.flags ?? {} },
+    config: { project: input.project ?? 'demo', root: input.root, file: null, sections },
+    args: {
+      positionals: input.positionals ?? [],
+      flags: (input.flags ?? {}) as Record<string, string | boolean | undefined>,
+    },
+    flags: input.flags ?? {},
+    settings: undefined,
+    exitCode: 0,
     log: {
       info: (message) => logs.push({ level: 'info', message }),
       warn: (message) => logs.push({ level: 'warn', message }),
@@ -105,4 +118,14 @@ export async function ensureBusyboxTestImage(): Promise<string> {
     rmSync(context, { recursive: true, force: true })
   }
   return BUSYBOX_TEST_IMAGE
+}
+
+/**
+ * Runs one step (its `run`, or `undo` with `phase: 'undo'`) as the runner would: `ctx.settings`
+ * is the step's declared config section, read from the context.
+ */
+export async function runStep(step: Step, ctx: TaskContext, phase: 'run' | 'undo' = 'run'): Promise<void> {
+  ctx.settings = step.config?.read(ctx)
+  const call = phase === 'run' ? step.run : step.undo
+  await call?.call(step, ctx as never)
 }

@@ -93,10 +93,7 @@ export function resolveConfig(
   repoRoot: string | undefined,
   extraProblems: string[] = [],
 ): ResolvedConfig {
-  const shape: Record<string, z.ZodType> = { ...coreConfigShape }
-  for (const plugin of plugins) {
-    for (const [section, schema] of Object.entries(plugin.config ?? {})) shape[section] = schema
-  }
+  const shape = configShape(plugins)
   const raw = applyPresets(found.raw, new Set(Object.keys(shape)))
   const parsed = z.object(shape).strict().safeParse(raw)
   const problems = [...extraProblems, ...(parsed.success ? [] : formatIssues(parsed.error.issues))]
@@ -111,8 +108,7 @@ export function resolveConfig(
   const root = found.file ? dirname(found.file) : (repoRoot ?? process.cwd())
   const project = (data.project as string | undefined) ?? (slugify(basename(repoRoot ?? root)) || 'berth')
   const sections: Record<string, unknown> = {}
-  for (const plugin of plugins)
-    for (const section of Object.keys(plugin.config ?? {})) sections[section] = data[section]
+  for (const section of Object.keys(shape)) if (!(section in coreConfigShape)) sections[section] = data[section]
   sections.pipelines = data.pipelines
   sections.plugins = data.plugins
   return { project, root, file: found.file, sections }
@@ -120,10 +116,17 @@ export function resolveConfig(
 
 /** The JSON Schema of the whole config file, generated from the zod schemas. */
 export function configJsonSchema(plugins: Plugin[]): unknown {
+  return z.toJSONSchema(z.object(configShape(plugins)).strict(), { io: 'input', unrepresentable: 'any' })
+}
+
+/** The whole config file's shape: the runner's keys and every section the plugins own. */
+export function configShape(plugins: Plugin[]): Record<string, z.ZodType> {
   const shape: Record<string, z.ZodType> = { ...coreConfigShape }
-  for (const plugin of plugins)
-    for (const [section, schema] of Object.entries(plugin.config ?? {})) shape[section] = schema
-  return z.toJSONSchema(z.object(shape).strict(), { io: 'input', unrepresentable: 'any' })
+  for (const plugin of plugins) {
+    for (const section of plugin.sections ?? []) shape[section.name] = section.schema
+    for (const [name, schema] of Object.entries(plugin.config ?? {})) shape[name] = schema
+  }
+  return shape
 }
 
 export { pluginKey }

@@ -30,6 +30,9 @@ export function makeContext(options: TestContextOptions = {}): { ctx: TaskContex
       sections: options.gate === undefined ? {} : { gate: options.gate },
     },
     args: { positionals: [], flags: options.flags ?? {} },
+    flags: options.flags ?? {},
+    settings: undefined,
+    exitCode: 0,
     log: {
       info: (message) => logs.push({ level: 'info', message }),
       warn: (message) => logs.push({ level: 'warn', message }),

@@ -35,6 +35,9 @@ export function makeContext(options: ContextOptions): { ctx: TaskContext; logs: 
       sections: { worktree: options.worktree },
     },
     args: { positionals: options.positionals ?? [], flags: options.flags ?? {} },
+    flags: options.flags ?? {},
+    settings: undefined,
+    exitCode: 0,
     log: {
       info: (message) => logs.push({ level: 'info', message }),
       warn: (message) => logs.push({ level: 'warn', message }),

@@ -1,0 +1,127 @@
+import type { Redactor } from './redact.js'
+
+/** Where human-readable progress goes. With `--json` it goes to stderr; stdout stays one document. */
+export interface Logger {
+  info(message: string): void
+  warn(message: string): void
+  /** Shown with `--verbose` only. */
+  debug(message: string): void
+}
+
+export type InstanceKind = 'sandbox' | 'impl' | 'spec' | 'local-prod'
+
+/** One registered instance, as the registry stores it. */
+export interface InstanceRecord {
+  id: string
+  project: string
+  kind: InstanceKind
+  /** null for spec worktrees, which hold no slot. */
+  slot: number | null
+  /** Absolute path of the instance's checkout (worktree or clone). */
+  path: string
+  /** Absolute path of the main checkout the instance belongs to. */
+  repo: string
+  branch?: string | undefined
+  /** True when berth created the folder (and so may remove it). */
+  createdByBerth: boolean
+  createdAt: string
+}
+
+/** A process or container that holds a host port. */
+export interface PortHolder {
+  port: number
+  /** Human form: `pid 123 (python3 -m http.server 8002)` or `container acme-db-1 (acme)`. */
+  description: string
+  pid?: number
+  command?: string
+  container?: string
+  project?: string
+}
+
+/**
+ * Capabilities plugins offer each other through the runner. A plugin never imports another
+ * plugin; it asks `ctx.services` and copes when a capability is absent.
+ * Extend with declaration merging: `declare module '@berth/contract' { interface BerthServices … }`.
+ */
+export interface BerthServices {
+  /** Host ports of a slot, env var -> port (ports plugin). */
+  slotPorts?(slot: number): Record<string, number>
+  /** Ports of a slot that something else holds, with the holder (ports plugin). */
+  probeSlot?(slot: number): Promise<PortHolder[]>
+  /** Instances registered for this project (registry plugin). */
+  listInstances?(): Promise<InstanceRecord[]>
+  /**
+   * Extra `.env.sandbox` lines for an instance (e.g. the shared-data folders, shared plugin).
+   * Values must be inert (no secrets, no newlines); `env.write` adds them after the ports.
+   */
+  instanceEnv?(instance: InstanceRecord): Record<string, string> | Promise<Record<string, string>>
+  /** The last `tail` log lines of the named services of the current instance (compose plugin). */
+  serviceLogs?(services: string[], tail: number): Promise<string>
+}
+
+/** What the user asked for, set by the CLI before the pipeline runs. */
+export interface TaskRequest {
+  /** The feature or instance name as typed (validated by the step that uses it). */
+  name?: string | undefined
+  kind?: InstanceKind | undefined
+  /** An explicit `--slot N`. */
+  slot?: number | undefined
+}
+
+export interface RepoInfo {
+  /** The main checkout (where `.git` is a folder). */
+  root: string
+  /** The checkout containing the cwd: the main checkout, a worktree or a clone. */
+  checkout: string
+  /** True when `checkout` is a linked worktree (`.git` is a file). */
+  isWorktree: boolean
+}
+
+export interface TaskArgs {
+  positionals: string[]
+  flags: Record<string, string | boolean | undefined>
+}
+
+export interface TaskContext {
+  /** Pipeline name, e.g. `impl` or `sandbox.init`. */
+  readonly task: string
+  readonly cwd: string
+  /** BERTH_HOME: registry, locks and shared data live here. */
+  readonly home: string
+  readonly config: ResolvedConfig
+  readonly args: TaskArgs
+  readonly log: Logger
+  readonly redactor: Redactor
+  readonly services: BerthServices
+  readonly signal: AbortSignal
+  readonly request: TaskRequest
+  /** Set by whichever step finds or creates the repository / instance. */
+  repo?: RepoInfo
+  instance?: InstanceRecord
+  /** Host ports of the instance, env var -> port. */
+  ports?: Record<string, number>
+  /** Non-secret environment of the instance (the `.env.sandbox` values). */
+  env: Record<string, string>
+  /** Secret environment: passed to child processes only, redacted everywhere else. */
+  secretEnv: Record<string, string>
+  /** What the task reports: printed as the `--json` document and rendered for humans. */
+  output: Record<string, unknown>
+  /** Data between a plugin's own steps; reach it only through `defineState` keys. */
+  state: Record<string, unknown>
+  /** Every flag given, parsed and validated before the first step (steps see theirs, typed). */
+  readonly flags: Readonly<Record<string, unknown>>
+  /** The config section the running step declared (set by the runner before each step). */
+  settings: unknown
+  /** The exit code the command ends with when no step throws (e.g. a test service's own code). */
+  exitCode: number
+}
+
+/** The resolved config: `project`, the repository root, and each section parsed by its schema. */
+export interface ResolvedConfig {
+  project: string
+  /** Folder holding the config file (or the repository root when there is none). */
+  root: string
+  /** Path of the config file, or null when defaults are used. */
+  file: string | null
+  sections: Record<string, unknown>
+}
