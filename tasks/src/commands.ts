@@ -43,10 +43,9 @@ const slotOption: OptionSpec = {
   description: 'use slot N instead of the lowest free pool slot',
 }
 
+// --timeout and --no-wait are declared by gate.wait, which lists them in help.
 const upOptions: Record<string, OptionSpec> = {
-  'no-wait': { type: 'boolean', description: 'start the containers but skip the startability gate' },
   build: { type: 'boolean', description: 'rebuild images before starting' },
-  timeout: { type: 'string', value: 'S', description: 'gate deadline in seconds (default: config gate.timeout, 120)' },
   'no-secrets': { type: 'boolean', description: "skip the secrets provider; use the config's insecure defaults" },
 }
 const forceOption: OptionSpec = {
@@ -203,7 +202,6 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ['gate'],
     summary: 'run the startability gate alone',
-    options: { timeout: upOptions.timeout! },
     pipeline: 'gate',
   },
   {

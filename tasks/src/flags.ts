@@ -7,6 +7,8 @@ export interface StepFlag {
   name: string
   def: FlagDef
   steps: string[]
+  /** The command lists it among its own options too (help shows it there). */
+  ownedByCommand: boolean
 }
 
 /**
@@ -19,15 +21,14 @@ export function collectStepFlags(command: CommandSpec, steps: BoundStep[], probl
   for (const bound of steps) {
     for (const [name, def] of Object.entries(bound.step.flags ?? {})) {
       const own = command.options?.[name]
-      if (own) {
-        if (own.type !== def.type)
-          problems.push(
-            `${bound.id}: flag --${name} is a ${def.type}, but 'berth ${command.path.join(' ')}' has it as a ${own.type}`,
-          )
+      if (own && own.type !== def.type) {
+        problems.push(
+          `${bound.id}: flag --${name} is a ${def.type}, but 'berth ${command.path.join(' ')}' has it as a ${own.type}`,
+        )
         continue
       }
       const seen = byName.get(name)
-      if (!seen) byName.set(name, { name, def, steps: [bound.id] })
+      if (!seen) byName.set(name, { name, def, steps: [bound.id], ownedByCommand: own !== undefined })
       else if (seen.def.type !== def.type)
         problems.push(
           `${bound.id}: flag --${name} is a ${def.type}, but ${seen.steps[0]} declares it as a ${seen.def.type}`,
@@ -41,16 +42,18 @@ export function collectStepFlags(command: CommandSpec, steps: BoundStep[], probl
 /** The flags as `parseArgs`/help options. */
 export function stepFlagOptions(flags: StepFlag[]): Record<string, OptionSpec> {
   return Object.fromEntries(
-    flags.map(({ name, def, steps }) => [
-      name,
-      {
-        type: def.type,
-        description: def.description,
-        ...(def.type === 'string' ? { value: def.value } : {}),
-        ...(def.short ? { short: def.short } : {}),
-        readBy: steps,
-      } satisfies OptionSpec,
-    ]),
+    flags
+      .filter((f) => !f.ownedByCommand)
+      .map(({ name, def, steps }) => [
+        name,
+        {
+          type: def.type,
+          description: def.description,
+          ...(def.type === 'string' ? { value: def.value } : {}),
+          ...(def.short ? { short: def.short } : {}),
+          readBy: steps,
+        } satisfies OptionSpec,
+      ]),
   )
 }
 

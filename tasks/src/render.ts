@@ -18,35 +18,6 @@ interface Container {
   health?: string | null
   ports?: { host?: number; hostIp?: string; container?: number }[]
 }
-interface GateCheck {
-  name: string
-  status: string
-  target: string
-  attempts: number
-  timeToPassMs?: number
-  lastError?: string
-  reason?: string
-}
-
-function gateLines(output: Output): string[] {
-  const gate = output.gate as { passed: boolean; elapsedMs: number; checks: GateCheck[] } | undefined
-  if (!gate || gate.checks.length === 0) return []
-  return [
-    `gate ${gate.passed ? colour.green('passed') : colour.red('failed')} in ${(gate.elapsedMs / 1000).toFixed(1)} s`,
-    ...gate.checks.map((c) => {
-      const mark =
-        c.status === 'passed' ? colour.green('✔') : c.status === 'skipped' ? colour.dim('-') : colour.red('✖')
-      const detail =
-        c.status === 'passed'
-          ? `${c.timeToPassMs ?? 0} ms`
-          : c.status === 'skipped'
-            ? (c.reason ?? '')
-            : (c.lastError ?? '')
-      return `  ${mark} ${c.name.padEnd(14)} ${c.target}  ${colour.dim(detail)}`
-    }),
-  ]
-}
-
 function urlLines(output: Output): string[] {
   return output.apiUrl ? [`API: ${String(output.apiUrl)}`] : []
 }
@@ -98,10 +69,10 @@ function size(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`
 }
 
-const startedLines = (verb: string) => (o: Output) => [...instanceLines(o, verb), ...gateLines(o), ...evidenceLine(o)]
+const startedLines = (verb: string) => (o: Output) => [...instanceLines(o, verb), ...evidenceLine(o)]
 
 const RENDERERS: Record<string, (output: Output) => string[]> = {
-  impl: (o) => [...instanceLines(o, o.gate ? 'ready' : 'created'), ...gateLines(o), ...urlLines(o), ...evidenceLine(o)],
+  impl: (o) => [...instanceLines(o, o.gate ? 'ready' : 'created'), ...urlLines(o), ...evidenceLine(o)],
   spec: (o) => instanceLines(o, 'created'),
   done: (o) => [
     `${colour.green('done')} ${(o.instance as Instance).id}: stack removed, worktree removed (branch kept), slot released`,
@@ -141,7 +112,7 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
   'sandbox.destroy': (o) => [`${colour.green('destroyed')} ${(o.instance as Instance).id}`],
   'local-prod.destroy': (o) => [`${colour.green('destroyed')} ${(o.instance as Instance).id}`],
   'local-prod.init': (o) => [...instanceLines(o, 'registered'), `wrote ${o.envFile}`],
-  gate: (o) => [...gateLines(o), ...evidenceLine(o)],
+  gate: (o) => evidenceLine(o),
   'test.e2e': (o) => {
     const e2e = o.e2e as { service: string; exitCode: number; files?: string[]; artifactsDir?: string } | undefined
     if (!e2e) return evidenceLine(o)

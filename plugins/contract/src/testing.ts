@@ -39,6 +39,7 @@ export interface TestContextInput {
   /** Also registered with the context's redactor, as `secrets.load` does. */
   secretEnv?: Record<string, string>
   services?: BerthServices
+  signal?: AbortSignal
 }
 
 /** A plain TaskContext for step tests; `logs` records every line the step logged, in order. */
@@ -67,7 +68,7 @@ export function makeTestContext(input: TestContextInput): TaskContext & { logs: 
     },
     redactor,
     services: input.services ?? {},
-    signal: new AbortController().signal,
+    signal: input.signal ?? new AbortController().signal,
     request: input.request ?? {},
     ...(input.repo ? { repo: input.repo } : {}),
     ...(input.instance ? { instance: input.instance } : {}),

@@ -1,9 +1,18 @@
-import { OperationError, type Plugin, type TaskContext } from '@berth/contract'
+import {
+  defineOutput,
+  defineSection,
+  defineStep,
+  flag,
+  OperationError,
+  type Plugin,
+  type StepContext,
+} from '@berth/contract'
 import { resolveChecks } from './checks.js'
-import { type CheckResult, describeGateFailure, formatCheckLine, formatDuration, type GateReport } from './report.js'
+import { renderGateReport } from './render.js'
+import { type CheckResult, describeGateFailure, formatCheckLine, formatDuration, gateReportSchema } from './report.js'
 import { runGate } from './run-gate.js'
-import { gateConfigSchema, parseGateConfig } from './schema.js'
-import { resolveTimeoutMs } from './timeout-flag.js'
+import { gateConfigSchema } from './schema.js'
+import { resolveTimeoutMs, timeoutFlag } from './timeout-flag.js'
 import { GATE_VERSION } from './version.js'
 
 /** Lines of each failing service's log shown with a failed gate. */
@@ -14,34 +23,51 @@ export interface GatePluginOptions {
   logTail?: number
 }
 
+export const gateSection = defineSection('gate', gateConfigSchema)
+
+/** `output.gate`: the gate's report, one entry per configured check. */
+export const gateOutput = defineOutput('gate', gateReportSchema, {
+  description: "the startability gate's report: passed, elapsed time, deadline and each check's outcome",
+  render: renderGateReport,
+})
+
+const waitFlags = {
+  timeout: timeoutFlag,
+  'no-wait': flag.boolean('start the containers but skip the startability gate'),
+}
+
 /** The startability gate: `gate.wait` proves a started stack is healthy. */
 export function gatePlugin(options: GatePluginOptions = {}): Plugin {
   const logTail = options.logTail ?? LOG_TAIL_LINES
   return {
     name: 'berth:gate',
     version: GATE_VERSION,
-    config: { gate: gateConfigSchema },
+    sections: [gateSection],
     steps: {
-      wait: {
+      // No undo: the gate only looks; it changes nothing.
+      wait: defineStep({
         description: 'wait until every gate check passes (tcp / http / json), or fail with the log tail',
+        flags: waitFlags,
+        config: gateSection,
+        outputs: [gateOutput],
         run: (ctx) => waitForGate(ctx, logTail),
-        // No undo: the gate only looks; it changes nothing.
-      },
+      }),
     },
   }
 }
 
-async function waitForGate(ctx: TaskContext, logTail: number): Promise<void> {
-  const config = parseGateConfig(ctx.config.sections.gate)
-  const timeoutMs = resolveTimeoutMs(ctx.args.flags.timeout, config.timeout)
-  // `--no-wait` arrives as `no-wait: true`; some parsers spell it `wait: false`.
-  if (ctx.args.flags['no-wait'] === true || ctx.args.flags.wait === false) {
+type GateStepContext = StepContext<typeof waitFlags, typeof gateSection, [typeof gateOutput]>
+
+async function waitForGate(ctx: GateStepContext, logTail: number): Promise<void> {
+  const config = ctx.settings
+  const timeoutMs = resolveTimeoutMs(ctx.flags.timeout, config.timeout)
+  if (ctx.flags['no-wait']) {
     ctx.log.info('gate: skipped (--no-wait)')
     return
   }
   if (config.checks.length === 0) {
     ctx.log.info('gate: no checks configured, nothing to wait for')
-    ctx.output.gate = { passed: true, elapsedMs: 0, timeoutMs, checks: [] } satisfies GateReport
+    ctx.output.gate = { passed: true, elapsedMs: 0, timeoutMs, checks: [] }
     return
   }
 
@@ -70,14 +96,14 @@ async function waitForGate(ctx: TaskContext, logTail: number): Promise<void> {
   })
 }
 
-function logProgress(ctx: TaskContext, result: CheckResult): void {
+function logProgress(ctx: GateStepContext, result: CheckResult): void {
   const line = formatCheckLine(result)
   if (result.status === 'failed') ctx.log.warn(line)
   else ctx.log.info(line)
 }
 
 /** The failing services' log tail, as a block for the error; a log failure never hides the gate's. */
-async function readLogTail(ctx: TaskContext, services: string[], tail: number): Promise<string> {
+async function readLogTail(ctx: GateStepContext, services: string[], tail: number): Promise<string> {
   if (services.length === 0) return ''
   const serviceLogs = ctx.services.serviceLogs
   if (!serviceLogs) return `(no log tail for ${services.join(', ')}: no plugin provides serviceLogs)`

@@ -1,17 +1,23 @@
-import { UsageError } from '@berth/contract'
+import { flag } from '@berth/contract'
+import { z } from 'zod'
 
-/** `--timeout S` (seconds, as the CLI passes it: a string) over the config's timeout, in ms. */
-export function resolveTimeoutMs(flag: string | boolean | undefined, configSeconds: number): number {
-  if (flag === undefined || flag === false) return Math.round(configSeconds * 1000)
-  const text = flag === true ? '' : flag.trim()
-  const seconds = Number(text)
-  if (text === '' || !Number.isFinite(seconds) || seconds <= 0) {
-    throw new UsageError(
-      `--timeout must be a positive number of seconds, got ${flag === true ? 'no value' : `"${flag}"`}`,
-      {
-        hint: 'For example --timeout 60.',
-      },
-    )
-  }
-  return Math.round(seconds * 1000)
+/** `--timeout S`: a positive number of seconds, checked before any step runs. */
+export const timeoutSecondsSchema = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'must be a positive number of seconds, e.g. --timeout 60')
+  .transform(Number)
+  .refine((seconds) => seconds > 0, 'must be a positive number of seconds, e.g. --timeout 60')
+
+export const timeoutFlag = flag.parsed(
+  timeoutSecondsSchema,
+  'gate deadline in seconds (default: config gate.timeout, 120)',
+  {
+    value: 'S',
+  },
+)
+
+/** `--timeout` (already parsed to seconds) over the config's timeout, in ms. */
+export function resolveTimeoutMs(seconds: number | undefined, configSeconds: number): number {
+  return Math.round((seconds ?? configSeconds) * 1000)
 }

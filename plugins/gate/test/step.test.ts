@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import { OperationError, type TaskContext, UsageError } from '@berth/contract'
+import { runStep } from '@berth/contract/testing'
 import { type GateReport, gatePlugin, gateReportSchema } from '../src/index.js'
 import { makeContext } from './helpers/context.js'
 import { freePort, type RunningServer, startHttpServer } from './helpers/servers.js'
 
 const wait = gatePlugin().steps.wait!
-const runWait = async (ctx: TaskContext): Promise<void> => {
-  await wait.run(ctx)
-}
+const runWait = (ctx: TaskContext): Promise<void> => runStep(wait, ctx)
 const servers: RunningServer[] = []
 after(async () => {
   for (const server of servers) await server.close()
@@ -34,7 +33,7 @@ describe('gate.wait step', () => {
           { name: 'workers', http: 'http://127.0.0.1:${API_PORT}/workers', expect: { minItems: 4 }, after: ['api'] },
         ],
       },
-      flags: { timeout: '5' },
+      flags: { timeout: 5 },
       env: { API_PORT: String(deadPort) },
       secrets: ['hunter2-db-password'],
       services: {
@@ -128,17 +127,13 @@ describe('gate.wait step', () => {
     assert.deepEqual(empty.ctx.output.gate, { passed: true, elapsedMs: 0, timeoutMs: 120_000, checks: [] })
   })
 
-  test('a bad --timeout or an unknown variable is a usage error before anything is probed', async () => {
+  test('an unknown variable is a usage error before anything is probed', async () => {
     let requests = 0
     const server = await startHttpServer((_request, response) => {
       requests += 1
       response.end()
     })
     servers.push(server)
-    const gate = { checks: [{ name: 'api', http: server.url() }] }
-    for (const timeout of ['0', 'abc', '-1']) {
-      await assert.rejects(runWait(makeContext({ gate, flags: { timeout } }).ctx), UsageError)
-    }
     await assert.rejects(
       runWait(makeContext({ gate: { checks: [{ name: 'db', tcp: '${DB_PORT}' }] } }).ctx),
       (error: unknown) => error instanceof UsageError && /"db"/.test(error.message) && /DB_PORT/.test(error.message),

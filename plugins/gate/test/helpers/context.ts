@@ -1,51 +1,33 @@
-import { type BerthServices, Redactor, type TaskContext } from '@berth/contract'
+import type { BerthServices, TaskContext } from '@berth/contract'
+import { makeTestContext, type RecordedLog } from '@berth/contract/testing'
+import { gateSection } from '../../src/index.js'
+
+export type { RecordedLog }
 
 export interface TestContextOptions {
   gate?: unknown
-  flags?: TaskContext['args']['flags']
+  /** Parsed flag values, as the runner hands them to the step (`timeout` in seconds). */
+  flags?: { timeout?: number; 'no-wait'?: boolean }
   env?: Record<string, string>
   services?: BerthServices
   signal?: AbortSignal
   secrets?: string[]
 }
 
-export interface RecordedLog {
-  level: 'info' | 'warn' | 'debug'
-  message: string
-}
-
 /** A TaskContext as the runner would build it for `gate.wait`, plus the log lines it received. */
 export function makeContext(options: TestContextOptions = {}): { ctx: TaskContext; logs: RecordedLog[] } {
-  const logs: RecordedLog[] = []
-  const redactor = new Redactor()
-  for (const secret of options.secrets ?? []) redactor.add(secret)
-  const ctx: TaskContext = {
-    task: 'gate',
-    cwd: process.cwd(),
+  const ctx = makeTestContext({
+    root: process.cwd(),
     home: '/nonexistent-berth-home',
-    config: {
-      project: 'gate-test',
-      root: process.cwd(),
-      file: null,
-      sections: options.gate === undefined ? {} : { gate: options.gate },
-    },
-    args: { positionals: [], flags: options.flags ?? {} },
+    project: 'gate-test',
+    task: 'gate',
+    config: [gateSection],
+    sections: options.gate === undefined ? {} : { gate: options.gate },
     flags: options.flags ?? {},
-    settings: undefined,
-    exitCode: 0,
-    log: {
-      info: (message) => logs.push({ level: 'info', message }),
-      warn: (message) => logs.push({ level: 'warn', message }),
-      debug: (message) => logs.push({ level: 'debug', message }),
-    },
-    redactor,
-    services: options.services ?? {},
-    signal: options.signal ?? new AbortController().signal,
-    request: {},
     env: options.env ?? {},
-    secretEnv: {},
-    output: {},
-    state: {},
-  }
-  return { ctx, logs }
+    secretEnv: Object.fromEntries((options.secrets ?? []).map((value, index) => [`SECRET_${index}`, value])),
+    ...(options.services ? { services: options.services } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  })
+  return { ctx, logs: ctx.logs }
 }
