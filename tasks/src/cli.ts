@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { BerthError, UsageError } from '@berth/contract'
+import { isBerthError, UsageError } from '@berth/contract'
 import { rootHelp } from './help.js'
 import { renderError } from './output.js'
 import { locateCommand } from './parse.js'
@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     located = locateCommand(argv)
   } catch (error) {
-    return renderError(error instanceof BerthError ? error : new UsageError(String(error)), { json })
+    return renderError(isBerthError(error) ? error : new UsageError(String(error)), { json })
   }
   if ('help' in located) {
     process.stdout.write(located.help)

@@ -2,8 +2,8 @@ import { existsSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import {
-  BerthError,
   type BerthServices,
+  isBerthError,
   OperationError,
   type PipelineOutcome,
   type Plugin,
@@ -109,7 +109,7 @@ async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunn
 
 /** `berth <command> --help` when the config cannot load: the command's own options, and why. */
 function helpWithoutConfig(command: CommandSpec, error: unknown): string {
-  const reason = error instanceof BerthError ? error.message : String(error)
+  const reason = isBerthError(error) ? error.message : String(error)
   return `${commandHelp(command)}\n(options of the pipeline's steps are not listed: ${reason})\n`
 }
 
@@ -206,11 +206,10 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
     renderResult(command, steps, ctx.output, { json, redactor, ok: exitCode === 0 })
     return exitCode
   } catch (error) {
-    const berthError =
-      error instanceof BerthError
-        ? error
-        : new OperationError(error instanceof Error ? error.message : String(error), { cause: error })
-    if (!(error instanceof BerthError) && outputOptions.verbose) log.debug(String((error as Error).stack))
+    const berthError = isBerthError(error)
+      ? error
+      : new OperationError(error instanceof Error ? error.message : String(error), { cause: error })
+    if (!isBerthError(error) && outputOptions.verbose) log.debug(String((error as Error).stack))
     return renderError(berthError, outputOptions)
   } finally {
     process.off('SIGINT', onSignal)

@@ -1,4 +1,11 @@
-import { BerthError, OperationError, type Plugin, type Step, type TaskContext } from '@berth/contract'
+import {
+  type BerthError,
+  isBerthError,
+  OperationError,
+  type Plugin,
+  type Step,
+  type TaskContext,
+} from '@berth/contract'
 
 /** A step of a pipeline bound to its plugin: `id` is `<plugin key>.<step>`. */
 export interface BoundStep {
@@ -127,7 +134,7 @@ export function stepEffect(step: Step): 'read' | 'write' {
 }
 
 function asBerthError(error: unknown, stepId: string): BerthError {
-  if (error instanceof BerthError) return error
+  if (isBerthError(error)) return error
   const message = error instanceof Error ? error.message : String(error)
   return new OperationError(`step ${stepId} failed: ${message}`, { cause: error })
 }

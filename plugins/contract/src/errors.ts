@@ -67,6 +67,17 @@ export class EnvironmentError extends BerthError {
   }
 }
 
+/**
+ * True for a berth error from any copy of this package: a plugin loaded from its own folder brings
+ * its own `@berth/contract`, whose classes are not the runner's, yet its exit codes must hold.
+ */
 export function isBerthError(error: unknown): error is BerthError {
-  return error instanceof BerthError
+  if (error instanceof BerthError) return true
+  const candidate = error as Partial<BerthError> | null
+  return (
+    error instanceof Error &&
+    typeof candidate?.code === 'string' &&
+    typeof candidate.exitCode === 'number' &&
+    [1, 2, 3, 4].includes(candidate.exitCode)
+  )
 }

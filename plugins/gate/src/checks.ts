@@ -1,5 +1,4 @@
-import { UsageError } from '@berth/contract'
-import { interpolate } from './interpolate.js'
+import { interpolate, UsageError } from '@berth/contract'
 import type { GateCheckConfig, GateConfig } from './schema.js'
 import { formatTcpTarget, parseHttpTarget, parseTcpTarget } from './targets.js'
 

@@ -1,7 +1,6 @@
-import { ConfigError } from '@berth/contract'
+import { ConfigError, referenceProblems, startsWithReference } from '@berth/contract'
 import { z } from 'zod'
 import { findDependencyProblems } from './dependencies.js'
-import { referenceProblems, startsWithReference } from './interpolate.js'
 import { parseHttpTarget, parseTcpTarget } from './targets.js'
 
 export const DEFAULT_GATE_TIMEOUT_SECONDS = 120

@@ -1,6 +1,6 @@
 /**
- * `${VAR}` references in tcp/http values. Values come from the instance's `.env.sandbox`
- * (`ctx.env`), never from the process environment: detection reads the file.
+ * `${VAR}` references in config values (gate targets, a plugin's URLs). Values come from the
+ * instance's `.env.sandbox` (`ctx.env`), never from the process environment: detection reads the file.
  */
 const REFERENCE = /\$\{([^}]*)\}/g
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
