@@ -181,6 +181,8 @@ describe('a scratch repo registered on slot 2 with the KTRDR preset', () => {
       instance: 'ktrdr-app',
       path: repo,
       ports: KTRDR_SLOT_2,
+      blockedBy: [],
+      holders: [],
     })
     assert.deepEqual(
       slots.map((s: { role: string; state: string }) => `${s.role}/${s.state}`),

@@ -134,7 +134,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['sandbox', 'slots'],
-    summary: 'list every slot: pool or manual, free or claimed, and its ports',
+    summary: 'list every slot: pool or manual; free, claimed, blocked by another project or held; its ports',
     pipeline: 'sandbox.slots',
   },
   {

@@ -197,15 +197,30 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
       state: string
       instance: string | null
       ports: Record<string, number>
+      blockedBy?: { id: string; project: string; ports: number[] }[]
+      holders?: { port: number; description: string }[]
     }[]
+    // Who is in the way: this project's instance, another project's claim, or a host process.
+    const whom = (s: (typeof slots)[number]) =>
+      s.instance ??
+      (s.blockedBy?.length
+        ? s.blockedBy
+            .map(
+              (c) =>
+                `${c.id} (project ${c.project}; ${c.ports.length > 2 ? `${c.ports.length} ports` : `ports ${c.ports.join(',')}`})`,
+            )
+            .join('; ')
+        : s.holders?.length
+          ? s.holders.map((h) => `${h.port}: ${h.description}`).join('; ')
+          : '-')
     return table([
-      ['SLOT', 'ROLE', 'STATE', 'INSTANCE', 'PORTS'],
+      ['SLOT', 'ROLE', 'STATE', 'PORTS', 'INSTANCE / BLOCKED BY'],
       ...slots.map((s) => [
         String(s.slot),
         s.role,
         s.state,
-        s.instance ?? '-',
         Object.values(s.ports).slice(0, 4).join(',') + (Object.keys(s.ports).length > 4 ? ',…' : ''),
+        whom(s),
       ]),
     ])
   },

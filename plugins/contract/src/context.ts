@@ -25,6 +25,11 @@ export interface InstanceRecord {
   /** True when berth created the folder (and so may remove it). */
   createdByBerth: boolean
   createdAt: string
+  /**
+   * The host ports the claim holds, env var -> port, resolved from the layout in force when it was
+   * claimed. Set by `registry.claim`; absent on an instance planned but not yet claimed.
+   */
+  ports?: Record<string, number> | undefined
 }
 
 /** A process or container that holds a host port. */
@@ -48,6 +53,10 @@ export interface BerthServices {
   slotPorts?(slot: number): Record<string, number>
   /** Ports of a slot that something else holds, with the holder (ports plugin). */
   probeSlot?(slot: number): Promise<PortHolder[]>
+  /** Which of `ports` something on the host holds, with the holder; `[]` when all are free (ports plugin). */
+  probePorts?(ports: number[]): Promise<PortHolder[]>
+  /** Host ports of a slot in berth's default (KTRDR) layout, whatever this project's layout (ports plugin). */
+  defaultSlotPorts?(slot: number): Record<string, number>
   /** Instances registered for this project (registry plugin). */
   listInstances?(): Promise<InstanceRecord[]>
   /**

@@ -7,5 +7,6 @@ export {
   portsConfigSchema,
   slotPorts,
 } from './layout.js'
-export { describeHolders, diagnoseLayout, PORTS_VERSION, portsPlugin, slotConflicts } from './plugin.js'
+export { describeHolders, diagnoseLayout, PORTS_VERSION, portConflicts, portsPlugin, slotConflicts } from './plugin.js'
+export { DEFAULT_PORT_LAYOUT, defaultSlotPorts, KTRDR_PORTS } from './preset.js'
 export { busyPorts, probePort } from './probe.js'

@@ -9,14 +9,20 @@ import {
 } from '@berth/contract'
 import { findPortHolders } from './holders.js'
 import { layoutProblems, type PortLayout, portsConfigSchema, slotPorts } from './layout.js'
+import { defaultSlotPorts } from './preset.js'
 import { busyPorts } from './probe.js'
 import { diagnoseSlotHolders } from './strangers.js'
 
 export const PORTS_VERSION = '0.1.0'
 
 /** Ports of `slot` held by anything other than the compose project `ownProject`. */
-export async function slotConflicts(layout: PortLayout, slot: number, ownProject?: string): Promise<PortHolder[]> {
-  const busy = await busyPorts(Object.values(slotPorts(layout, slot)))
+export function slotConflicts(layout: PortLayout, slot: number, ownProject?: string): Promise<PortHolder[]> {
+  return portConflicts(Object.values(slotPorts(layout, slot)), ownProject)
+}
+
+/** Which of `ports` something holds on the host (ignoring the compose project `ownProject`), with the holder. */
+export async function portConflicts(ports: number[], ownProject?: string): Promise<PortHolder[]> {
+  const busy = await busyPorts(ports)
   if (busy.length === 0) return []
   const holders = await findPortHolders(busy)
   return holders.filter((holder) => ownProject === undefined || holder.project !== ownProject)
@@ -67,6 +73,8 @@ export function portsPlugin(): Plugin {
     services: (ctx) => ({
       slotPorts: (slot: number) => slotPorts(layoutOf(ctx), slot),
       probeSlot: (slot: number) => slotConflicts(layoutOf(ctx), slot),
+      probePorts: (ports: number[]) => portConflicts(ports),
+      defaultSlotPorts,
     }),
     steps: {
       check: {
@@ -74,9 +82,9 @@ export function portsPlugin(): Plugin {
         async run(ctx) {
           const slot = ctx.instance?.slot
           if (slot === null || slot === undefined) return
-          const ports = slotPorts(layoutOf(ctx), slot)
+          const ports = instancePorts(ctx, layoutOf(ctx), slot)
           ctx.ports = ports
-          const holders = await slotConflicts(layoutOf(ctx), slot, ctx.instance?.id)
+          const holders = await portConflicts(Object.values(ports), ctx.instance?.id)
           if (holders.length > 0) {
             throw new ConflictError(`slot ${slot}: ${describeHolders(holders, ports)}`, {
               code: 'E_PORT_TAKEN',
@@ -89,4 +97,26 @@ export function portsPlugin(): Plugin {
       },
     },
   })
+}
+
+/**
+ * The ports an instance runs on: those its registry claim recorded (the layout in force when it
+ * was claimed), else its slot's in the current layout. A layout changed since is reported, not
+ * applied: the claimed ports are what the registry keeps from every other instance.
+ */
+function instancePorts(ctx: TaskContext, layout: PortLayout, slot: number): Record<string, number> {
+  const current = slotPorts(layout, slot)
+  const claimed = ctx.instance?.ports
+  if (!claimed) return current
+  if (!samePorts(claimed, current)) {
+    ctx.log.warn(
+      `the port layout changed since ${ctx.instance?.id} claimed slot ${slot}; it keeps its claimed ports (${Object.values(claimed).join(', ')}) — 'berth done' it and claim again to use the new layout`,
+    )
+  }
+  return claimed
+}
+
+function samePorts(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key])
 }

@@ -1,6 +1,6 @@
 import type { Diagnosis, TaskContext } from '@berth/contract'
 import { type PortLayout, slotPorts } from './layout.js'
-import { describeHolders, slotConflicts } from './plugin.js'
+import { describeHolders, portConflicts } from './plugin.js'
 
 /**
  * `berth doctor`: for each registered instance with a slot, the ports of that slot held by
@@ -12,12 +12,13 @@ export async function diagnoseSlotHolders(ctx: TaskContext, layout: PortLayout):
   const found: Diagnosis[] = []
   for (const instance of instances) {
     const slot = instance.slot as number
-    const holders = await slotConflicts(layout, slot, instance.id)
+    const ports = instance.ports ?? slotPorts(layout, slot)
+    const holders = await portConflicts(Object.values(ports), instance.id)
     if (holders.length === 0) continue
     found.push({
       check: 'slot ports',
       status: 'warn',
-      detail: `slot ${slot} (${instance.id}): ${describeHolders(holders, slotPorts(layout, slot))}`,
+      detail: `slot ${slot} (${instance.id}): ${describeHolders(holders, ports)}`,
       hint: `stop what holds them, or move ${instance.id} to another slot ('berth done ${instance.id}', then 'berth impl … --slot N')`,
     })
   }

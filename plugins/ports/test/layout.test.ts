@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict'
-import { dirname, join } from 'node:path'
 import { describe, test } from 'node:test'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import fc from 'fast-check'
-import { diagnoseLayout, layoutProblems, type PortLayout, portsConfigSchema, slotPorts } from '../src/index.js'
+import {
+  DEFAULT_PORT_LAYOUT,
+  diagnoseLayout,
+  layoutProblems,
+  type PortLayout,
+  portsConfigSchema,
+  slotPorts,
+} from '../src/index.js'
 
-/**
- * The runner owns the KTRDR preset (tasks/src/config/presets.ts). It is imported by path at run
- * time because a static import would pull a file outside this package's rootDir into `tsc`.
- */
 async function ktrdrLayout(): Promise<PortLayout> {
-  const presets = join(dirname(fileURLToPath(import.meta.url)), '../../../tasks/src/config/presets.ts')
-  const { KTRDR_PORTS } = (await import(pathToFileURL(presets).href)) as { KTRDR_PORTS: unknown }
-  return portsConfigSchema.parse(KTRDR_PORTS)
+  return DEFAULT_PORT_LAYOUT
 }
 
 const KTRDR_VECTOR: Record<number, Record<string, number>> = {

@@ -8,15 +8,20 @@ export {
   type StaleRelease,
 } from './claim.js'
 export { ownerAlive, processStartTime, withLock } from './lock.js'
+export { type BlockingClaim, blockingClaims, describeClaim, overlappingClaims } from './overlap.js'
 export { REGISTRY_PLUGIN_VERSION, registryPlugin } from './plugin.js'
 export { resolveByCwd, resolveByName } from './resolve.js'
 export {
   instanceRecordSchema,
+  instanceRecordV1Schema,
   REGISTRY_VERSION,
   type Registry,
   registrySchema,
+  registryV1Schema,
   type SlotsConfig,
   type StoredInstance,
   slotsConfigSchema,
 } from './schema.js'
-export { readRegistry, registryPaths, updateRegistry, writeRegistry } from './store.js'
+export { type SlotView, slotTable } from './slots.js'
+export { readRegistry, registryPaths, type StoreOptions, updateRegistry, writeRegistry } from './store.js'
+export { type AssumePorts, describeUpgrade, type RegistryUpgrade, upgradeV1 } from './upgrade.js'

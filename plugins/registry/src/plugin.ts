@@ -14,13 +14,32 @@ import {
   UsageError,
 } from '@berth/contract'
 import { claimSlot, releaseInstance, releaseStale } from './claim.js'
+import { describeBlocks, listPorts, overlappingClaims } from './overlap.js'
 import { resolveByCwd, resolveByName } from './resolve.js'
 import { type StoredInstance, slotsConfigSchema } from './schema.js'
-import { readRegistry, registryPaths, updateRegistry } from './store.js'
+import { slotTable } from './slots.js'
+import { readRegistry, registryPaths, type StoreOptions, updateRegistry } from './store.js'
+import { describeUpgrade } from './upgrade.js'
 
 export const REGISTRY_PLUGIN_VERSION = '0.1.0'
 
 const publicRecord = ({ owner: _owner, ...record }: StoredInstance): InstanceRecord => record
+
+/**
+ * How this command's registry reads upgrade an older file: unknown ports are the default
+ * layout's (ports plugin), and the upgrade is reported once, by the command that wrote it.
+ */
+function storeOptions(ctx: TaskContext): StoreOptions {
+  return {
+    assumePorts: ctx.services.defaultSlotPorts,
+    onUpgrade(upgrade, file) {
+      const [summary, ...assumed] = describeUpgrade(file, upgrade)
+      ctx.log.info(summary!)
+      for (const line of assumed) ctx.log.warn(line)
+      ctx.output.registryUpgrade = upgrade
+    },
+  }
+}
 
 /** Loads the instance's `.env.sandbox` (the source of truth for its identity and ports) into ctx.env. */
 async function loadEnv(ctx: TaskContext, instance: InstanceRecord): Promise<void> {
@@ -36,7 +55,7 @@ async function loadEnv(ctx: TaskContext, instance: InstanceRecord): Promise<void
 export function registryPlugin(): Plugin {
   const slotsOf = (ctx: TaskContext) => readSection(ctx, 'slots', slotsConfigSchema)
   const projectInstances = async (ctx: TaskContext) =>
-    (await readRegistry(ctx.home)).instances.filter((r) => r.project === ctx.config.project)
+    (await readRegistry(ctx.home, storeOptions(ctx))).instances.filter((r) => r.project === ctx.config.project)
 
   return definePlugin({
     name: 'berth:registry',
@@ -49,7 +68,7 @@ export function registryPlugin(): Plugin {
       const { file } = registryPaths(ctx.home)
       let registry: Awaited<ReturnType<typeof readRegistry>>
       try {
-        registry = await readRegistry(ctx.home)
+        registry = await readRegistry(ctx.home, storeOptions(ctx))
       } catch (error) {
         const e = error as OperationError
         return [
@@ -68,12 +87,13 @@ export function registryPlugin(): Plugin {
           hint: `the next claim releases it, or run 'berth sandbox release ${stale.slot ?? ''}'`.trim(),
         })
       }
+      found.push(...diagnoseClaimPorts(registry.instances, ctx.config.project))
       return found
     },
     async repair(ctx, { dryRun }) {
       const ghosts = dryRun
-        ? await releaseStale(structuredClone(await readRegistry(ctx.home)))
-        : await updateRegistry(ctx.home, (registry) => releaseStale(registry))
+        ? await releaseStale(structuredClone(await readRegistry(ctx.home, storeOptions(ctx))))
+        : await updateRegistry(ctx.home, (registry) => releaseStale(registry), storeOptions(ctx))
       return ghosts.map((ghost) => ({
         action: `release ghost claim ${ghost.id} (slot ${ghost.slot ?? '-'}, ${ghost.reason}: ${ghost.path})`,
         status: dryRun ? ('planned' as const) : ('fixed' as const),
@@ -87,17 +107,18 @@ export function registryPlugin(): Plugin {
           const result = await claimSlot(ctx.home, ctx.instance, {
             slots: slotsOf(ctx),
             slot: ctx.request.slot,
+            slotPorts: ctx.services.slotPorts,
+            probePorts: ctx.services.probePorts,
             probeSlot: ctx.services.probeSlot,
+            store: storeOptions(ctx),
           })
           for (const stale of result.released) {
             ctx.log.warn(`released stale claim: slot ${stale.slot ?? '-'} (${stale.reason}) — ${stale.id}`)
           }
           for (const skip of result.skipped) {
-            ctx.log.warn(
-              `skipped slot ${skip.slot}: ${skip.holders.map((h) => `port ${h.port} held by ${h.description}`).join(', ')}`,
-            )
+            ctx.log.warn(`skipped slot ${skip.slot}: ${describeBlocks(skip.claims, skip.holders)}`)
           }
-          ctx.instance = { ...ctx.instance, slot: result.record.slot }
+          ctx.instance = { ...ctx.instance, slot: result.record.slot, ports: result.record.ports }
           ctx.state.registry = { claimed: result.record }
           ctx.output.instance = publicRecord(result.record)
           if (result.released.length > 0) ctx.output.releasedStale = result.released
@@ -105,7 +126,7 @@ export function registryPlugin(): Plugin {
         },
         async undo(ctx) {
           const claimed = (ctx.state.registry as { claimed?: StoredInstance } | undefined)?.claimed
-          if (claimed) await releaseInstance(ctx.home, claimed.id)
+          if (claimed) await releaseInstance(ctx.home, claimed.id, storeOptions(ctx))
         },
       },
       resolve: {
@@ -144,16 +165,20 @@ export function registryPlugin(): Plugin {
         plan: (ctx) => `release slot ${ctx.instance?.slot ?? '-'} and forget ${ctx.instance?.id ?? '?'}`,
         async run(ctx) {
           if (!ctx.instance) return
-          const released = await releaseInstance(ctx.home, ctx.instance.id)
+          const released = await releaseInstance(ctx.home, ctx.instance.id, storeOptions(ctx))
           ctx.state.registry = { released }
           ctx.output.released = { id: ctx.instance.id, slot: ctx.instance.slot }
         },
         async undo(ctx) {
           const released = (ctx.state.registry as { released?: StoredInstance } | undefined)?.released
           if (!released) return
-          await updateRegistry(ctx.home, (registry) => {
-            if (!registry.instances.some((r) => r.id === released.id)) registry.instances.push(released)
-          })
+          await updateRegistry(
+            ctx.home,
+            (registry) => {
+              if (!registry.instances.some((r) => r.id === released.id)) registry.instances.push(released)
+            },
+            storeOptions(ctx),
+          )
         },
       },
       releaseSlot: {
@@ -163,11 +188,15 @@ export function registryPlugin(): Plugin {
         async run(ctx) {
           const slot = ctx.request.slot
           if (slot === undefined) throw new UsageError('which slot? e.g. berth sandbox release 2')
-          const released = await updateRegistry(ctx.home, (registry) => {
-            const record = registry.instances.find((r) => r.project === ctx.config.project && r.slot === slot)
-            if (record) registry.instances = registry.instances.filter((r) => r !== record)
-            return record
-          })
+          const released = await updateRegistry(
+            ctx.home,
+            (registry) => {
+              const record = registry.instances.find((r) => r.project === ctx.config.project && r.slot === slot)
+              if (record) registry.instances = registry.instances.filter((r) => r !== record)
+              return record
+            },
+            storeOptions(ctx),
+          )
           if (!released) {
             throw new UsageError(`slot ${slot} is not claimed in ${ctx.config.project}`, {
               hint: "see 'berth sandbox slots'",
@@ -184,23 +213,45 @@ export function registryPlugin(): Plugin {
         },
       },
       slots: {
-        description: 'shows every slot: pool or manual, free or claimed and by whom',
+        description: 'shows every slot: pool or manual; free, claimed, blocked by another project, or held on the host',
         async run(ctx) {
-          const slots = slotsOf(ctx)
-          const instances = await projectInstances(ctx)
-          ctx.output.slots = Array.from({ length: slots.max + 1 }, (_, slot) => {
-            const holder = instances.find((r) => r.slot === slot)
-            return {
-              slot,
-              role: slots.reserved.includes(slot) ? 'reserved' : slots.pool.includes(slot) ? 'pool' : 'manual',
-              state: holder ? 'claimed' : 'free',
-              instance: holder?.id ?? null,
-              path: holder?.path ?? null,
-              ports: ctx.services.slotPorts?.(slot) ?? {},
-            }
+          const registry = await readRegistry(ctx.home, storeOptions(ctx))
+          ctx.output.slots = await slotTable({
+            instances: registry.instances,
+            mine: registry.instances.filter((r) => r.project === ctx.config.project),
+            slots: slotsOf(ctx),
+            slotPorts: (slot) => ctx.services.slotPorts?.(slot) ?? {},
+            probePorts: ctx.services.probePorts,
           })
         },
       },
     },
   })
+}
+
+/**
+ * `berth doctor`: claims of this project whose ports were assumed at the upgrade, and pairs of
+ * claims (one of them this project's) that share a port — possible only for claims made before
+ * ports were recorded; only one of each pair can run at a time.
+ */
+function diagnoseClaimPorts(instances: readonly StoredInstance[], project: string): Diagnosis[] {
+  const found: Diagnosis[] = []
+  for (const record of instances.filter((r) => r.project === project && r.portsAssumed)) {
+    found.push({
+      check: 'claim ports',
+      status: 'warn',
+      detail: `${record.id} holds slot ${record.slot}'s ports in the default layout (${Object.values(record.ports).join(', ')}): assumed when the registry was upgraded, since its .env.sandbox could not tell`,
+      hint: `if it runs on other ports, 'berth done ${record.id}' (or 'berth sandbox release ${record.slot}') and claim again`,
+    })
+  }
+  for (const { a, b, ports } of overlappingClaims(instances)) {
+    if (a.project !== project && b.project !== project) continue
+    found.push({
+      check: 'claim ports',
+      status: 'warn',
+      detail: `${a.id} (project ${a.project}, ${a.path}) and ${b.id} (project ${b.project}, ${b.path}) both claim ${listPorts(ports)}: only one of them can run at a time`,
+      hint: `claims made before ports were recorded can overlap; 'berth done' one of them and claim again — new claims never overlap`,
+    })
+  }
+  return found
 }

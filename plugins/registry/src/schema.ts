@@ -1,8 +1,12 @@
 import { z } from 'zod'
 
-export const REGISTRY_VERSION = 1
+/** The registry format this berth writes. Version 1 (claims without ports) is read and upgraded in place. */
+export const REGISTRY_VERSION = 2
 
-export const instanceRecordSchema = z.object({
+const portNumber = z.number().int().min(1).max(65535)
+
+/** A claim as registry version 1 stored it: no ports. */
+export const instanceRecordV1Schema = z.object({
   id: z.string().min(1),
   project: z.string().min(1),
   kind: z.enum(['sandbox', 'impl', 'spec', 'local-prod']),
@@ -16,12 +20,31 @@ export const instanceRecordSchema = z.object({
   owner: z.object({ pid: z.number().int(), startTime: z.string().optional() }).optional(),
 })
 
+export const instanceRecordSchema = instanceRecordV1Schema.extend({
+  /**
+   * The host ports the claim holds (env var -> port), resolved from the layout in force when it was
+   * claimed. No other instance of any project may claim one of them while this claim lives.
+   */
+  ports: z.record(z.string(), portNumber),
+  /**
+   * Set when the upgrade from version 1 could not read the claim's ports from its `.env.sandbox`
+   * and assumed its slot's ports in the default layout instead (reported by `berth doctor`).
+   */
+  portsAssumed: z.literal(true).optional(),
+})
+
+export const registryV1Schema = z.object({
+  version: z.literal(1),
+  instances: z.array(instanceRecordV1Schema),
+})
+
 export const registrySchema = z.object({
   version: z.literal(REGISTRY_VERSION),
   instances: z.array(instanceRecordSchema),
 })
 
 export type StoredInstance = z.output<typeof instanceRecordSchema>
+export type StoredInstanceV1 = z.output<typeof instanceRecordV1Schema>
 export type Registry = z.output<typeof registrySchema>
 
 /** `slots` config section: which slots `impl` may claim and how many exist. */

@@ -2,24 +2,48 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { OperationError } from '@berth/contract'
+import type { z } from 'zod'
 import { withLock } from './lock.js'
-import { REGISTRY_VERSION, type Registry, registrySchema } from './schema.js'
+import { REGISTRY_VERSION, type Registry, registrySchema, registryV1Schema } from './schema.js'
+import { type AssumePorts, type RegistryUpgrade, upgradeV1 } from './upgrade.js'
 
 export function registryPaths(home: string) {
   return { file: join(home, 'registry.json'), lock: join(home, 'registry.lock') }
 }
 
+/** How the store reads a registry written by an older berth. */
+export interface StoreOptions {
+  /** Ports assumed for an old claim whose `.env.sandbox` cannot tell (the default layout). */
+  assumePorts?: AssumePorts | undefined
+  /** Called once, under the lock, after an older registry was upgraded and written in place. */
+  onUpgrade?: ((upgrade: RegistryUpgrade, file: string) => void) | undefined
+}
+
+interface LoadedRegistry {
+  registry: Registry
+  /** Set when the file is in an older format: `registry` is its upgrade, not yet written. */
+  upgrade?: RegistryUpgrade
+}
+
 /**
  * Reads the registry. A missing file is an empty registry (first use); an unreadable, truncated
- * or invalid one stops berth with exit 1 and is left byte-for-byte as it is.
+ * or invalid one stops berth with exit 1 and is left byte-for-byte as it is. A registry of an
+ * older version is upgraded in place (under the lock) the first time it is read.
  */
-export async function readRegistry(home: string): Promise<Registry> {
+export async function readRegistry(home: string, options: StoreOptions = {}): Promise<Registry> {
+  const loaded = await loadRegistry(home, options)
+  if (!loaded.upgrade) return loaded.registry
+  return updateRegistry(home, (registry) => structuredClone(registry), options)
+}
+
+async function loadRegistry(home: string, options: StoreOptions): Promise<LoadedRegistry> {
   const { file } = registryPaths(home)
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: REGISTRY_VERSION, instances: [] }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return { registry: { version: REGISTRY_VERSION, instances: [] } }
     throw corrupt(file, (error as Error).message, error)
   }
   let json: unknown
@@ -28,15 +52,31 @@ export async function readRegistry(home: string): Promise<Registry> {
   } catch (error) {
     throw corrupt(file, `not valid JSON (${(error as Error).message})`, error)
   }
-  const parsed = registrySchema.safeParse(json)
-  if (!parsed.success) {
-    const first = parsed.error.issues[0]
-    throw corrupt(
-      file,
-      `does not match registry version ${REGISTRY_VERSION}: ${first?.path.join('.')}: ${first?.message}`,
+  const version = (json as { version?: unknown } | null)?.version
+  if (typeof version === 'number' && Number.isInteger(version) && version > REGISTRY_VERSION) {
+    throw new OperationError(
+      `registry ${file} was written by a newer berth (registry version ${version}; this berth reads versions 1 to ${REGISTRY_VERSION}). berth has not changed it.`,
+      {
+        code: 'E_REGISTRY_NEWER',
+        hint: 'upgrade berth to the version that wrote it (every berth sharing BERTH_HOME must be as new)',
+      },
     )
   }
-  return parsed.data
+  if (version === 1) {
+    const parsed = registryV1Schema.safeParse(json)
+    if (!parsed.success) throw corrupt(file, `does not match registry version 1: ${firstIssue(parsed.error)}`)
+    return upgradeV1(parsed.data.instances, options.assumePorts)
+  }
+  const parsed = registrySchema.safeParse(json)
+  if (!parsed.success) {
+    throw corrupt(file, `does not match registry version ${REGISTRY_VERSION}: ${firstIssue(parsed.error)}`)
+  }
+  return { registry: parsed.data }
+}
+
+function firstIssue(error: z.ZodError): string {
+  const first = error.issues[0]
+  return `${first?.path.join('.')}: ${first?.message}`
 }
 
 function corrupt(file: string, reason: string, cause?: unknown): OperationError {
@@ -76,15 +116,21 @@ export async function writeRegistry(home: string, registry: Registry): Promise<v
 
 /**
  * Read-modify-write under the cross-process lock. `change` returns the value to hand back;
- * the registry is written only when `change` mutated it.
+ * the registry is written only when `change` mutated it, or when the file was in an older format
+ * (the upgrade is written then, before anything else can read the old form again).
  */
-export async function updateRegistry<T>(home: string, change: (registry: Registry) => T | Promise<T>): Promise<T> {
+export async function updateRegistry<T>(
+  home: string,
+  change: (registry: Registry) => T | Promise<T>,
+  options: StoreOptions = {},
+): Promise<T> {
   await mkdir(home, { recursive: true, mode: 0o700 })
   return withLock(registryPaths(home).lock, async () => {
-    const registry = await readRegistry(home)
+    const { registry, upgrade } = await loadRegistry(home, options)
     const before = JSON.stringify(registry)
     const result = await change(registry)
-    if (JSON.stringify(registry) !== before) await writeRegistry(home, registry)
+    if (upgrade || JSON.stringify(registry) !== before) await writeRegistry(home, registry)
+    if (upgrade) options.onUpgrade?.(upgrade, registryPaths(home).file)
     return result
   })
 }

@@ -82,11 +82,18 @@ describe('claimSlot', () => {
     assert.equal(third.record.slot, 1)
   })
 
-  test("ignores other projects' claims when picking a slot", async () => {
+  test("ignores other projects' claims on the same slot number when their ports differ", async () => {
     const { home, dir } = fixture()
-    await claimSlot(home, instance(dir, 'other', 'sandbox', 'other-project'), { slots: slots() })
-    const mine = await claimSlot(home, instance(dir, 'mine'), { slots: slots() })
+    await claimSlot(home, instance(dir, 'other', 'sandbox', 'other-project'), {
+      slots: slots(),
+      slotPorts: (slot) => ({ OTHER_PORT: 39500 + slot }),
+    })
+    const mine = await claimSlot(home, instance(dir, 'mine'), {
+      slots: slots(),
+      slotPorts: (slot) => ({ MINE_PORT: 39600 + slot }),
+    })
     assert.equal(mine.record.slot, 1)
+    assert.deepEqual(mine.record.ports, { MINE_PORT: 39601 })
   })
 
   test('skips a pool slot whose ports something else holds, and reports who', async () => {
@@ -102,7 +109,7 @@ describe('claimSlot', () => {
     })
     assert.equal(result.record.slot, 2)
     assert.deepEqual(probed, [1, 2])
-    assert.deepEqual(result.skipped, [{ slot: 1, holders: [holder] }])
+    assert.deepEqual(result.skipped, [{ slot: 1, claims: [], holders: [holder] }])
   })
 
   test('gives an explicit --slot outside the pool', async () => {

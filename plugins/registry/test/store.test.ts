@@ -39,9 +39,10 @@ function home(): string {
   return dir
 }
 
-function instance(dir: string, id: string): InstanceRecord {
+function instance(dir: string, id: string): InstanceRecord & { ports: Record<string, number> } {
   mkdirSync(join(dir, id), { recursive: true })
   return {
+    ports: {},
     id,
     project: 'acme',
     kind: 'sandbox',
@@ -86,11 +87,29 @@ describe('readRegistry', () => {
     )
   })
 
-  test('fails (exit 1) on a registry of another version, naming the path of the problem', async () => {
+  test('fails (exit 1) on a registry of an unknown version, naming the path of the problem', async () => {
     const dir = home()
     const { file } = registryPaths(dir)
-    writeFileSync(file, JSON.stringify({ version: 99, instances: [] }))
-    await assert.rejects(readRegistry(dir), /registry version 1: version:/)
+    writeFileSync(file, JSON.stringify({ version: 'one', instances: [] }))
+    await rejectsCorrupt(readRegistry(dir), file)
+    await assert.rejects(readRegistry(dir), /registry version 2: version:/)
+  })
+
+  test('refuses (exit 1) a registry written by a newer berth and leaves it byte-for-byte intact', async () => {
+    const dir = home()
+    const { file } = registryPaths(dir)
+    const text = JSON.stringify({ version: 99, instances: [{ id: 'from-the-future' }] })
+    writeFileSync(file, text)
+    for (const attempt of [readRegistry(dir), updateRegistry(dir, (registry) => registry.instances.splice(0))]) {
+      await assert.rejects(attempt, (error: unknown) => {
+        assert.ok(error instanceof BerthError)
+        assert.equal(error.exitCode, 1)
+        assert.equal(error.code, 'E_REGISTRY_NEWER')
+        assert.match(error.message, /written by a newer berth \(registry version 99/)
+        return true
+      })
+    }
+    assert.equal(readFileSync(file, 'utf8'), text)
   })
 })
 

@@ -33,7 +33,9 @@ export const urlConfigSchema = z
 /** The identity and port lines of an instance's `.env.sandbox` (never secrets). */
 export function sandboxEnv(ctx: TaskContext, instance = ctx.instance): Record<string, string> {
   if (!instance) throw new OperationError('env.write needs an instance from an earlier step')
+  // The claim's recorded ports are the instance's; the current layout only for an unclaimed one.
   const ports =
+    instance.ports ??
     (instance === ctx.instance ? ctx.ports : undefined) ??
     (instance.slot === null ? {} : (ctx.services.slotPorts?.(instance.slot) ?? {}))
   const values: Record<string, string> = {

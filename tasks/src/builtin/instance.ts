@@ -38,7 +38,10 @@ export function instancePlugin(): Plugin {
           const now = Date.now()
           ctx.output.instances = instances.map((instance) => {
             const state = compose[instance.id]
-            const apiPort = instance.slot === null ? null : (ctx.services.slotPorts?.(instance.slot)[portVar] ?? null)
+            const apiPort =
+              instance.slot === null
+                ? null
+                : (instance.ports?.[portVar] ?? ctx.services.slotPorts?.(instance.slot)[portVar] ?? null)
             return {
               ...instance,
               state: state?.state ?? (instance.slot === null ? 'no-stack' : 'absent'),

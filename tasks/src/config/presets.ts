@@ -1,19 +1,6 @@
-/**
- * The KTRDR layout from the reference tool: the default when a config has no `ports` section
- * (and then its gate checks too). Slot N -> API 8000+N, DB 5432+N, Grafana 3000+N, Jaeger UI
- * 16686+N, OTLP gRPC 4317+10N, OTLP HTTP 4318+10N, Prometheus 9090+N, workers 5007+(N-1)*10…+3
- * (5003-5006 for slot 0).
- */
-export const KTRDR_PORTS = {
-  KTRDR_API_PORT: { base: 8000 },
-  KTRDR_DB_PORT: { base: 5432 },
-  KTRDR_GRAFANA_PORT: { base: 3000 },
-  KTRDR_JAEGER_UI_PORT: { base: 16686 },
-  KTRDR_JAEGER_OTLP_GRPC_PORT: { base: 4317, stride: 10 },
-  KTRDR_JAEGER_OTLP_HTTP_PORT: { base: 4318, stride: 10 },
-  KTRDR_PROMETHEUS_PORT: { base: 9090 },
-  KTRDR_WORKER_PORT: { base: 4997, stride: 10, count: 4, slot0: 5003 },
-} as const
+import { KTRDR_PORTS } from '@berth/ports'
+
+export { KTRDR_PORTS }
 
 /** The reference tool's startability gate: database TCP, backend health, 4 workers, observability UI. */
 export const KTRDR_GATE = {
