@@ -21,6 +21,13 @@ export const instanceRecordV1Schema = z.object({
 })
 
 export const instanceRecordSchema = instanceRecordV1Schema.extend({
+  /** The name as the user typed it (`genome/M1`, `MyFeature`); `id` is what berth made of it. */
+  name: z.string().optional(),
+  /**
+   * The repository the claim belongs to, as its `origin` remote's URL (normalised; null when it has
+   * none). With `repo` it tells two repositories sharing a folder name apart from two clones of one.
+   */
+  origin: z.string().nullable().optional(),
   /**
    * The host ports the claim holds (env var -> port), resolved from the layout in force when it was
    * claimed. No other instance of any project may claim one of them while this claim lives.
