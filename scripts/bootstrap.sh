@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepares a fresh machine (Node 20 present) for berth: pnpm, a Docker engine, dependencies,
-# a build, and the demo stack's locally built images. Idempotent; safe to run again.
+# Prepares a fresh machine (Node 20 present) for berth: pnpm, a Docker engine, Compose v2 (the
+# docker CLI plugin), dependencies, a build, and the demo stack's locally built images.
+# Idempotent; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
@@ -12,6 +13,7 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$p
 fi
 
 bash scripts/ensure-engine.sh
+bash scripts/ensure-compose-v2.sh
 pnpm install --frozen-lockfile
 pnpm run build
 bash examples/demo/images/build.sh

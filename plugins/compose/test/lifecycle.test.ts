@@ -53,7 +53,7 @@ function assertNothingLeft(resources: Awaited<ReturnType<typeof projectResources
   assert.deepEqual(names, [], `resources still labelled with ${project}`)
 }
 
-describe('compose lifecycle against the real Docker engine (docker-compose v1 here)', () => {
+describe('compose lifecycle against the real Docker engine (the detected compose flavour)', () => {
   const base = uniqueProject('composetest')
   const ids = { a: `${base}-a`, b: `${base}-b`, c: `${base}-c`, d: `${base}-d`, fail: `${base}-fail` }
   const secret = `sekrit-${randomBytes(8).toString('hex')}`

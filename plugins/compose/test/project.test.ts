@@ -142,7 +142,8 @@ describe('compose flavour detection', () => {
       withVersion: true,
     })
     assert.equal(first.flavour, 'v1')
-    assert.deepEqual(first.command, ['docker-compose'])
+    assert.equal(first.label, 'docker-compose')
+    assert.match(first.command.join(' '), /\/docker-compose$/)
     assert.match(first.version, /^1\.\d+\.\d+/)
     assert.equal(
       detectComposeFlavour({ env: { ...process.env, BERTH_COMPOSE: 'v1' } }),
@@ -163,7 +164,9 @@ describe('compose flavour detection', () => {
       assert.match(outcome.message, /'docker compose'/)
       assert.doesNotMatch(outcome.message, /docker-compose/)
     } else {
-      assert.deepEqual(outcome.command, ['docker', 'compose'])
+      // The plugin binary itself, run standalone: no docker CLI in between.
+      assert.equal(outcome.label, 'docker compose')
+      assert.match(outcome.command.join(' '), /cli-plugins\/docker-compose$/)
     }
   })
 

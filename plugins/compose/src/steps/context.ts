@@ -96,5 +96,5 @@ export function composeState(ctx: TaskContext): ComposeState | undefined {
 
 /** `docker-compose 1.29.2` / `docker compose 2.29.1`, for messages. */
 export function describeFlavour(session: ComposeSession): string {
-  return [session.options.flavour.command.join(' '), session.options.flavour.version].filter(Boolean).join(' ')
+  return [session.options.flavour.label, session.options.flavour.version].filter(Boolean).join(' ')
 }

@@ -17,7 +17,7 @@ export async function diagnoseCompose(ctx: TaskContext): Promise<Diagnosis[]> {
     found.push({
       check: 'compose',
       status: 'ok',
-      detail: `${flavour.command.join(' ')} ${flavour.version} (${flavour.flavour})`,
+      detail: `${flavour.label} ${flavour.version} (${flavour.flavour})`,
     })
   } catch (error) {
     found.push({
