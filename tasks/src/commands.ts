@@ -257,10 +257,6 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ['shared', 'init'],
     summary: 'create $BERTH_HOME/shared/<dirs> from a folder or tarball, or as an empty skeleton',
-    options: {
-      from: { type: 'string', value: 'DIR|TARBALL', description: 'copy the shared data from here' },
-      minimal: { type: 'boolean', description: 'create the empty folders only' },
-    },
     pipeline: 'shared.init',
   },
   {

@@ -25,6 +25,7 @@ import { bindPipeline, checkStepRefs, expandPipeline, resolvePipelines } from '.
 import { loadPlugins } from './plugins.js'
 import { renderResult } from './render.js'
 import { type BoundStep, type PipelineError, runPipeline, type StepTiming } from './runner.js'
+import { runnerState } from './runner-state.js'
 
 /** `--slot N` / `<slot>`: a non-negative integer, else exit 2. */
 function parseSlot(value: string | boolean | undefined, what: string): number | undefined {
@@ -176,8 +177,9 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
       env: {},
       secretEnv: {},
       output: {},
-      state: { runner: { plugins, pipelines } },
+      state: {},
     }
+    runnerState.set(ctx, { plugins, pipelines })
     for (const plugin of plugins) Object.assign(services, await plugin.services?.(ctx))
     let timings: StepTiming[] = []
     try {

@@ -62,13 +62,6 @@ function evidenceLine(output: Output): string[] {
   return output.evidenceDir ? [colour.dim(`evidence: ${String(output.evidenceDir)}`)] : []
 }
 
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
-  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`
-}
-
 const startedLines = (verb: string) => (o: Output) => [...instanceLines(o, verb), ...evidenceLine(o)]
 
 const RENDERERS: Record<string, (output: Output) => string[]> = {
@@ -125,33 +118,6 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
       `bundle ${manifest.dir} (${manifest.files.length} files)`,
       ...manifest.problems.map((p) => `${colour.yellow('not collected:')} ${p}`),
     ]
-  },
-  'shared.init': (o) => {
-    const report = o.shared as {
-      dirs: { name: string; path: string; action: string; files: number; bytes: number }[]
-      ignored: string[]
-    }
-    return [
-      ...report.dirs.map((d) => `${d.action} ${d.path} (${d.files} files, ${size(d.bytes)})`),
-      ...report.ignored.map((entry) => colour.dim(`ignored ${entry} (not a configured shared folder)`)),
-    ]
-  },
-  'shared.status': (o) => {
-    const report = o.shared as {
-      root: string
-      dirs: { name: string; env: string; exists: boolean; bytes: number; files: number; instances: string[] }[]
-    }
-    if (report.dirs.length === 0) return ['no shared folders configured (sharedData.dirs)']
-    return table([
-      ['NAME', 'VARIABLE', 'SIZE', 'FILES', 'MOUNTED BY'],
-      ...report.dirs.map((d) => [
-        d.name,
-        d.env,
-        d.exists ? size(d.bytes) : 'missing',
-        String(d.files),
-        d.instances.join(', ') || '-',
-      ]),
-    ])
   },
   'sandbox.list': (o) => {
     const rows = o.instances as (Instance & {

@@ -1,4 +1,5 @@
 export * from './init.js'
+export * from './outputs.js'
 export * from './paths.js'
 export * from './plugin.js'
 export { sharedPlugin as default } from './plugin.js'

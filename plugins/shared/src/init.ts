@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs'
 import { chmod, cp, mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { ConflictError, UsageError } from '@berth/contract'
-import { type SharedDir, sharedDirs, sharedRoot } from './paths.js'
+import type { InitSharedDir, InitSharedReport } from './outputs.js'
+import { sharedDirs, sharedRoot } from './paths.js'
 import type { SharedDataConfig } from './schema.js'
 import { extractTarball, listTarball, tarballLayout } from './tarball.js'
 import { folderUsage, isEmptyOrAbsent } from './usage.js'
@@ -14,26 +15,6 @@ export interface InitSharedOptions {
   from?: string | undefined
   /** Resolves a relative `from`. */
   cwd?: string | undefined
-}
-
-/** What happened to one folder: copied from the source, created empty, or already there. */
-export interface InitSharedDir extends SharedDir {
-  action: 'copied' | 'created' | 'kept'
-  bytes: number
-  files: number
-}
-
-/** `ctx.output.shared` of `berth shared init`. */
-export interface InitSharedReport {
-  root: string
-  source: { path: string; kind: 'folder' | 'tarball' } | null
-  dirs: InitSharedDir[]
-  /** Named folders the source lacks (created empty). */
-  missing: string[]
-  /** Entries of the source that are not named folders: not copied. */
-  ignored: string[]
-  /** Folders this run created (what undo removes). */
-  created: string[]
 }
 
 /**

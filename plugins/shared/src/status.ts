@@ -1,26 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type InstanceRecord, parseEnvFile } from '@berth/contract'
-import { type SharedDir, sharedDirs, sharedRoot } from './paths.js'
+import type { SharedDirStatus, SharedStatusReport } from './outputs.js'
+import { sharedDirs, sharedRoot } from './paths.js'
 import type { SharedDataConfig } from './schema.js'
 import { folderUsage } from './usage.js'
-
-/** One shared folder in `berth shared status`. */
-export interface SharedDirStatus extends SharedDir {
-  exists: boolean
-  bytes: number
-  files: number
-  /** Instances whose `.env.sandbox` carries this folder's path (so their compose mounts it). */
-  instances: string[]
-}
-
-/** `ctx.output.shared` of `berth shared status`. */
-export interface SharedStatusReport {
-  root: string
-  dirs: SharedDirStatus[]
-  /** Instances with a slot whose `.env.sandbox` lacks a shared folder's line (written before it was configured). */
-  outdated: { id: string; missing: string[] }[]
-}
 
 /**
  * Size and file count of each shared folder, and which registered instances mount it: read
@@ -59,16 +43,4 @@ export async function sharedStatus(
     }))
     .filter((entry) => entry.missing.length > 0)
   return { root: sharedRoot(home), dirs: report, outdated }
-}
-
-/** `1.2 GB`, `340 kB`, `12 B`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
 }

@@ -40,3 +40,15 @@ export async function isEmptyOrAbsent(dir: string): Promise<boolean> {
   })
   return entries.length === 0
 }
+
+/** `1.2 GB`, `340 kB`, `12 B`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
+}

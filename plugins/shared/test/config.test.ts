@@ -59,7 +59,10 @@ describe('the instanceEnv service', () => {
     assert.equal(plugin.name, 'berth:shared')
     assert.equal(plugin.version, pkg.version)
     assert.equal(SHARED_VERSION, pkg.version)
-    assert.deepEqual(Object.keys(plugin.config ?? {}), ['sharedData'])
+    assert.deepEqual(
+      plugin.sections?.map((s) => s.name),
+      ['sharedData'],
+    )
     assert.deepEqual(Object.keys(plugin.steps), ['init', 'status'])
     assert.equal(typeof plugin.steps.init.undo, 'function')
   })

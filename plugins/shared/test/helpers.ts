@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { BerthServices, InstanceRecord, TaskContext } from '@berth/contract'
 import { makeTestContext, makeTestInstance } from '@berth/contract/testing'
+import { sharedDataSection } from '../src/index.js'
 
 export function tempDir(prefix = 'berth-shared-'): string {
   return realpathSync(mkdtempSync(join(tmpdir(), prefix)))
@@ -31,15 +32,20 @@ export interface ContextInput {
   root: string
   home: string
   sharedData?: unknown
+  /** Parsed flag values, as steps see them. */
   flags?: Record<string, string | boolean | undefined>
   services?: BerthServices
 }
 
-export function makeContext(input: ContextInput): TaskContext & { logs: string[] } {
+/** A step context whose flags a test may still change before running the step. */
+export type SharedTestContext = TaskContext & { logs: string[]; flags: Record<string, unknown> }
+
+export function makeContext(input: ContextInput): SharedTestContext {
   const { logs: recorded, ...ctx } = makeTestContext({
     ...input,
     task: 'shared.init',
     project: 'sharedtest',
+    config: [sharedDataSection],
     sections: { sharedData: input.sharedData },
   })
   // These tests read the log as lines, warnings prefixed as the CLI prints them.
@@ -48,7 +54,7 @@ export function makeContext(input: ContextInput): TaskContext & { logs: string[]
       recorded
         .filter((l) => l.level !== 'debug')
         .map((l) => (l.level === 'warn' ? `warning: ${l.message}` : l.message)),
-  }) as TaskContext & { logs: string[] }
+  }) as SharedTestContext
 }
 
 export function makeInstance(id: string, path: string, slot: number | null = 1): InstanceRecord {

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, wri
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { ConflictError, OperationError, UsageError } from '@berth/contract'
+import { runStep } from '@berth/contract/testing'
 import { type InitSharedReport, sharedDataSchema, sharedPlugin, tarballLayout } from '../src/index.js'
 import { makeContext, tempDir, tree, writeTree } from './helpers.js'
 
@@ -34,7 +35,7 @@ describe('shared init', () => {
 
   test('--minimal creates the empty folders, mode 0755, and nothing else', async () => {
     const { home, ctx } = fresh({ minimal: true })
-    await init.run(ctx)
+    await runStep(init, ctx)
     assert.deepEqual(tree(home), ['shared/', 'shared/data/', 'shared/models/'])
     for (const name of ['data', 'models']) assert.equal(statSync(join(home, 'shared', name)).mode & 0o777, 0o755)
     const report = ctx.output.shared as InitSharedReport
@@ -49,8 +50,8 @@ describe('shared init', () => {
 
   test('--from DIR copies only the named folders and reports what it left out', async () => {
     const { dir, home, ctx } = fresh()
-    ctx.args.flags.from = sourceFolder(join(dir, 'seed'))
-    await init.run(ctx)
+    ctx.flags.from = sourceFolder(join(dir, 'seed'))
+    await runStep(init, ctx)
     assert.deepEqual(tree(home), [
       'shared/',
       'shared/data/',
@@ -76,7 +77,7 @@ describe('shared init', () => {
   test('a relative --from is read from the cwd; a folder the source lacks is created empty', async () => {
     const { dir, home, ctx } = fresh({ from: 'seed' })
     writeTree(join(dir, 'seed'), { 'data/a.csv': 'a\n' })
-    await init.run(ctx)
+    await runStep(init, ctx)
     const report = ctx.output.shared as InitSharedReport
     assert.deepEqual(report.missing, ['models'])
     assert.deepEqual(tree(home), ['shared/', 'shared/data/', 'shared/data/a.csv', 'shared/models/'])
@@ -86,9 +87,9 @@ describe('shared init', () => {
   test('a folder that already holds data is refused with exit 3, naming it, and nothing is written', async () => {
     const { dir, home, ctx } = fresh()
     writeTree(join(home, 'shared'), { 'models/existing.pt': 'mine' })
-    ctx.args.flags.from = sourceFolder(join(dir, 'seed'))
+    ctx.flags.from = sourceFolder(join(dir, 'seed'))
     await assert.rejects(
-      async () => init.run(ctx),
+      async () => runStep(init, ctx),
       (error: unknown) => {
         assert.ok(error instanceof ConflictError)
         assert.equal(error.exitCode, 3)
@@ -102,11 +103,11 @@ describe('shared init', () => {
   test('an existing empty folder is filled, and init without --from keeps existing data', async () => {
     const { dir, home, ctx } = fresh()
     mkdirSync(join(home, 'shared', 'data'), { recursive: true })
-    ctx.args.flags.from = sourceFolder(join(dir, 'seed'))
-    await init.run(ctx)
+    ctx.flags.from = sourceFolder(join(dir, 'seed'))
+    await runStep(init, ctx)
     assert.ok(existsSync(join(home, 'shared/data/symbols.json')))
     const again = makeContext({ root: dir, home, sharedData })
-    await init.run(again)
+    await runStep(init, again)
     assert.deepEqual(
       (again.output.shared as InitSharedReport).dirs.map((d) => d.action),
       ['kept', 'kept'],
@@ -124,8 +125,8 @@ describe('shared init', () => {
       const seed = sourceFolder(join(dir, 'seed'))
       const tarball = join(dir, 'shared.tar.gz')
       execFileSync('tar', ['-czf', tarball, ...tarArgs(seed)])
-      ctx.args.flags.from = tarball
-      await init.run(ctx)
+      ctx.flags.from = tarball
+      await runStep(init, ctx)
       assert.deepEqual(tree(home), [
         'shared/',
         'shared/data/',
@@ -152,8 +153,8 @@ with tarfile.open(${JSON.stringify(tarball)}, 'w') as t:
     for name, body in [('data/ok.csv', b'ok'), ('data/../../escaped.txt', b'evil')]:
         info = tarfile.TarInfo(name); info.size = len(body); t.addfile(info, io.BytesIO(body))`,
     ])
-    ctx.args.flags.from = tarball
-    await assert.rejects(async () => init.run(ctx), OperationError)
+    ctx.flags.from = tarball
+    await assert.rejects(async () => runStep(init, ctx), OperationError)
     assert.ok(!existsSync(join(home, 'escaped.txt')) && !existsSync(join(dir, 'escaped.txt')))
     assert.deepEqual(tree(home), [], 'what init created was rolled back')
   })
@@ -176,8 +177,8 @@ with tarfile.open(${JSON.stringify(tarball)}, 'w') as t:
   test('undo removes the folders init created and keeps those it found', async () => {
     const { dir, home, ctx } = fresh()
     mkdirSync(join(home, 'shared', 'models'), { recursive: true })
-    ctx.args.flags.from = sourceFolder(join(dir, 'seed'))
-    await init.run(ctx)
+    ctx.flags.from = sourceFolder(join(dir, 'seed'))
+    await runStep(init, ctx)
     await init.undo!(ctx)
     assert.ok(!existsSync(join(home, 'shared', 'data')))
     assert.ok(existsSync(join(home, 'shared', 'models')))
@@ -188,8 +189,8 @@ with tarfile.open(${JSON.stringify(tarball)}, 'w') as t:
     writeTree(join(dir, 'seed'), { 'data/a.csv': 'a\n' })
     writeFileSync(join(dir, 'outside.txt'), 'outside\n')
     symlinkSync(join(dir, 'outside.txt'), join(dir, 'seed', 'data', 'link'))
-    ctx.args.flags.from = join(dir, 'seed')
-    await init.run(ctx)
+    ctx.flags.from = join(dir, 'seed')
+    await runStep(init, ctx)
     assert.ok(statSync(join(home, 'shared/data/a.csv')).isFile())
     assert.equal(
       execFileSync('readlink', [join(home, 'shared/data/link')], { encoding: 'utf8' }).trim(),
@@ -200,15 +201,15 @@ with tarfile.open(${JSON.stringify(tarball)}, 'w') as t:
   test('usage errors: no folders configured, --from with --minimal, a missing source', async () => {
     const { dir, home } = fresh()
     await assert.rejects(
-      async () => init.run(makeContext({ root: dir, home, sharedData: undefined })),
+      async () => runStep(init, makeContext({ root: dir, home, sharedData: undefined })),
       /no shared folders are configured/,
     )
     await assert.rejects(
-      async () => init.run(makeContext({ root: dir, home, sharedData, flags: { from: dir, minimal: true } })),
+      async () => runStep(init, makeContext({ root: dir, home, sharedData, flags: { from: dir, minimal: true } })),
       UsageError,
     )
     await assert.rejects(
-      async () => init.run(makeContext({ root: dir, home, sharedData, flags: { from: join(dir, 'nope') } })),
+      async () => runStep(init, makeContext({ root: dir, home, sharedData, flags: { from: join(dir, 'nope') } })),
       /--from .*nope does not exist/,
     )
     assert.ok(!existsSync(home))

@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { formatEnvFile } from '@berth/contract'
+import { runStep } from '@berth/contract/testing'
 import { formatBytes, type SharedStatusReport, sharedDataSchema, sharedEnv, sharedPlugin } from '../src/index.js'
 import { makeContext, makeInstance, tempDir, writeTree } from './helpers.js'
 
@@ -24,7 +25,7 @@ describe('shared status', () => {
     // Written before sharedData was configured.
     writeFileSync(join(root, 'app-old', '.env.sandbox'), formatEnvFile({ INSTANCE_ID: 'app-old' }))
     const ctx = makeContext({ root, home, sharedData, services: { listInstances: async () => instances } })
-    await sharedPlugin().steps.status.run(ctx)
+    await runStep(sharedPlugin().steps.status, ctx)
     const report = ctx.output.shared as SharedStatusReport
     assert.equal(report.root, join(home, 'shared'))
     assert.deepEqual(report.dirs, [
@@ -53,7 +54,7 @@ describe('shared status', () => {
 
   test('with nothing configured it says so', async () => {
     const ctx = makeContext({ root, home: join(root, 'empty-home') })
-    await sharedPlugin().steps.status.run(ctx)
+    await runStep(sharedPlugin().steps.status, ctx)
     assert.deepEqual((ctx.output.shared as SharedStatusReport).dirs, [])
     assert.match(ctx.logs.join('\n'), /no shared folders are configured/)
   })

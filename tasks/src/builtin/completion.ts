@@ -1,5 +1,6 @@
 import { definePlugin, type Plugin, UsageError } from '@berth/contract'
 import { COMMANDS, type CommandSpec, GLOBAL_OPTIONS } from '../commands.js'
+import { commandStepFlags, runnerState } from '../runner-state.js'
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const
 type Shell = (typeof SHELLS)[number]
@@ -7,8 +8,12 @@ type Shell = (typeof SHELLS)[number]
 /** Commands whose first argument is a registered instance name. */
 const TAKES_INSTANCE = COMMANDS.filter((c) => c.args?.[0]?.startsWith('<name')).map((c) => c.path.join(' '))
 
-function flagsOf(command: CommandSpec): string[] {
-  return Object.keys({ ...command.options, ...GLOBAL_OPTIONS }).map((name) => `--${name}`)
+/** Flags a command's pipeline steps declare (loaded plugins and config); none by default. */
+type StepFlagNames = (command: CommandSpec) => string[]
+
+function flagsOf(command: CommandSpec, stepFlags: StepFlagNames): string[] {
+  const names = new Set([...Object.keys({ ...command.options, ...GLOBAL_OPTIONS }), ...stepFlags(command)])
+  return [...names].map((name) => `--${name}`)
 }
 
 /** The words that can follow `prefix` (command path so far). */
@@ -22,7 +27,7 @@ function nextWords(prefix: string[]): string[] {
   return [...words]
 }
 
-function bashScript(): string {
+function bashScript(stepFlags: StepFlagNames): string {
   const cases: string[] = []
   const prefixes = new Set<string>([''])
   for (const command of COMMANDS)
@@ -34,7 +39,7 @@ function bashScript(): string {
   for (const command of COMMANDS) {
     const path = command.path.join(' ')
     const names = TAKES_INSTANCE.includes(path) ? '$(berth __complete instances 2>/dev/null)' : ''
-    const flags = flagsOf(command).join(' ')
+    const flags = flagsOf(command, stepFlags).join(' ')
     // A leaf command: its flags after '-', else instance names where it takes one.
     cases.push(`    "${path}") if [[ $cur == -* ]]; then words="${flags}"; else words="${names}"; fi ;;`)
   }
@@ -57,11 +62,11 @@ complete -F _berth_complete berth
 `
 }
 
-function zshScript(): string {
+function zshScript(stepFlags: StepFlagNames): string {
   return `#compdef berth
 # berth completion for zsh: source <(berth completion zsh)
 autoload -U +X bashcompinit && bashcompinit
-${bashScript()}`
+${bashScript(stepFlags)}`
 }
 
 function fishScript(): string {
@@ -86,13 +91,13 @@ function fishScript(): string {
   return `${lines.join('\n')}\n`
 }
 
-export function completionScript(shell: string): string {
+export function completionScript(shell: string, stepFlags: StepFlagNames = () => []): string {
   if (!SHELLS.includes(shell as Shell)) {
     throw new UsageError(`no completion for shell ${JSON.stringify(shell)}`, {
       hint: `use one of: ${SHELLS.join(', ')}`,
     })
   }
-  return shell === 'bash' ? bashScript() : shell === 'zsh' ? zshScript() : fishScript()
+  return shell === 'bash' ? bashScript(stepFlags) : shell === 'zsh' ? zshScript(stepFlags) : fishScript()
 }
 
 /** `berth:completion` — `berth completion <shell>`. Names come from `berth __complete instances`. */
@@ -104,7 +109,10 @@ export function completionPlugin(): Plugin {
       script: {
         description: 'prints the completion script for bash, zsh or fish',
         run(ctx) {
-          ctx.output.script = completionScript(ctx.args.positionals[0] ?? '')
+          const runner = runnerState.get(ctx)
+          const stepFlags = (command: CommandSpec) =>
+            runner ? commandStepFlags(command, runner).map((flag) => flag.name) : []
+          ctx.output.script = completionScript(ctx.args.positionals[0] ?? '', stepFlags)
         },
       },
     },

@@ -1,11 +1,6 @@
 import { definePlugin, type Plugin, pluginKey } from '@berth/contract'
 import { configJsonSchema } from '../config/load.js'
-
-/** What the runner hands its own steps: the loaded plugins and the resolved pipelines. */
-export interface RunnerState {
-  plugins: Plugin[]
-  pipelines: Record<string, string[]>
-}
+import { runnerState } from '../runner-state.js'
 
 /** `berth:config` — `berth config show` and `berth config schema`. */
 export function configPlugin(): Plugin {
@@ -16,7 +11,7 @@ export function configPlugin(): Plugin {
       show: {
         description: 'prints the resolved config with defaults and presets filled in',
         run(ctx) {
-          const runner = ctx.state.runner as RunnerState
+          const runner = runnerState.get(ctx)!
           const { pipelines: _p, plugins: _pl, ...sections } = ctx.config.sections
           ctx.output.config = {
             project: ctx.config.project,
@@ -36,7 +31,7 @@ export function configPlugin(): Plugin {
       schema: {
         description: 'prints the JSON Schema of the config file',
         run(ctx) {
-          ctx.output.schema = configJsonSchema((ctx.state.runner as RunnerState).plugins)
+          ctx.output.schema = configJsonSchema(runnerState.get(ctx)!.plugins)
         },
       },
     },

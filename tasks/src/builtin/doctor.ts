@@ -8,7 +8,7 @@ import {
   type Plugin,
   type Repair,
 } from '@berth/contract'
-import type { RunnerState } from './config.js'
+import { runnerState } from '../runner-state.js'
 
 const run = promisify(execFile)
 
@@ -58,7 +58,7 @@ export function doctorPlugin(): Plugin {
       run: {
         description: 'checks git, the Docker engine, compose, op, the registry and stale claims',
         async run(ctx) {
-          const runner = ctx.state.runner as RunnerState
+          const runner = runnerState.get(ctx)!
           const results = await Promise.all([
             coreDiagnoses(),
             ...runner.plugins.map(async (plugin) => {
