@@ -5,13 +5,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..')
-const sourceDirs = ['tasks/src', ...['plugins', 'lib', 'examples/plugins'].flatMap((group) => {
-  try {
-    return readdirSync(join(root, group)).map((name) => join(group, name, 'src'))
-  } catch {
-    return []
-  }
-})].filter((dir) => {
+const sourceDirs = [
+  'tasks/src',
+  ...['plugins', 'lib', 'examples/plugins'].flatMap((group) => {
+    try {
+      return readdirSync(join(root, group)).map((name) => join(group, name, 'src'))
+    } catch {
+      return []
+    }
+  }),
+].filter((dir) => {
   try {
     return statSync(join(root, dir)).isDirectory()
   } catch {

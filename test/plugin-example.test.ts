@@ -3,26 +3,14 @@
  * docs/plugins.md says: a pipeline insert after gate.wait, a real stack on the engine, the real CLI.
  */
 import assert from 'node:assert/strict'
-import { chmodSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { ensureBusyboxTestImage } from '@berth/contract/testing'
-import { berth, git, gitRepo, REPO_ROOT, testdir, writeConfig } from './helpers/index.js'
+import { berth, REPO_ROOT, testdir } from './helpers/index.js'
+import { itemsPortBlock, itemsStackRepo } from './helpers/items-stack.js'
 
 const SEED_PLUGIN = join(REPO_ROOT, 'examples/plugins/seed/src/index.ts')
-const block = 52000 + Math.floor(Math.random() * 40) * 100
-
-/** A stack nobody wrote for berth: busybox httpd whose CGI script keeps what is POSTed to it. */
-const ITEMS_CGI = `#!/bin/busybox sh
-printf 'Content-Type: application/json\\r\\n\\r\\n'
-if [ "$REQUEST_METHOD" = "POST" ]; then
-  /bin/busybox head -c "$CONTENT_LENGTH" >> /data/items.jsonl
-  echo "" >> /data/items.jsonl
-  echo '{"ok":true}'
-else
-  echo "{\\"count\\": $(/bin/busybox cat /data/items.jsonl 2>/dev/null | /bin/busybox wc -l)}"
-fi
-`
+const block = itemsPortBlock()
 
 describe('the example seed plugin, added from a repository config', () => {
   const { dir, cleanup } = testdir('berth-plugin-example-')
@@ -30,29 +18,7 @@ describe('the example seed plugin, added from a repository config', () => {
   let repo = ''
 
   before(async () => {
-    const image = await ensureBusyboxTestImage()
-    repo = (
-      await gitRepo(dir, 'shop', {
-        'compose.yaml': [
-          'services:',
-          '  api:',
-          `    image: ${image}`,
-          '    command: ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]',
-          '    volumes: ["./www:/www:ro"]',
-          '    tmpfs: ["/data"]',
-          '    ports: ["127.0.0.1:${SHOP_API_PORT}:8080"]',
-          '',
-        ].join('\n'),
-        'www/index.html': 'ok\n',
-        'www/cgi-bin/items': ITEMS_CGI,
-      })
-    ).repo
-    chmodSync(join(repo, 'www/cgi-bin/items'), 0o755)
-    writeConfig(repo, {
-      compose: { files: ['compose.yaml'] },
-      ports: { SHOP_API_PORT: { base: block } },
-      slots: { pool: [1, 2] },
-      gate: { timeout: 30, checks: [{ name: 'api', http: 'http://127.0.0.1:${SHOP_API_PORT}/', service: 'api' }] },
+    repo = await itemsStackRepo(dir, 'shop', block, {
       plugins: [SEED_PLUGIN],
       pipelines: { 'stack.up': { insert: [{ step: 'seed.load', after: 'gate.wait' }] } },
       seed: {
@@ -60,10 +26,6 @@ describe('the example seed plugin, added from a repository config', () => {
         items: [{ sku: 'a' }, { sku: 'b' }, { sku: 'c' }],
       },
     })
-    await git(repo, 'add', '-A')
-    await git(repo, 'update-index', '--chmod=+x', 'www/cgi-bin/items')
-    await git(repo, 'commit', '-q', '-m', 'berth config with the seed plugin')
-    await git(repo, 'push', '-q')
     mkdirSync(home)
   })
 

@@ -14,7 +14,18 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['zx', 'zx/*', 'undici', 'yaml', 'tsx', 'tsx/*', 'esbuild', 'typescript'],
+  external: [
+    'zx',
+    'zx/*',
+    'undici',
+    'yaml',
+    'tsx',
+    'tsx/*',
+    'esbuild',
+    'typescript',
+    '@modelcontextprotocol/sdk',
+    '@modelcontextprotocol/sdk/*',
+  ],
   // CommonJS dependencies (cosmiconfig) call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);",

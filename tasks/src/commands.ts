@@ -274,6 +274,13 @@ export const COMMANDS: CommandSpec[] = [
     pipeline: 'setup',
   },
   {
+    path: ['mcp'],
+    summary: 'serve berth as a Model Context Protocol server over stdio, for coding agents',
+    pipeline: 'mcp',
+    details:
+      'Tools: impl, list, status, url, logs, up, gate, test_e2e, evidence, done (destructive). Each runs berth --json.\nRegister it with an agent, e.g.: claude mcp add berth -- npx berth mcp',
+  },
+  {
     path: ['completion'],
     summary: 'print the shell completion script for bash, zsh or fish',
     args: ['<shell>'],

@@ -46,6 +46,7 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   'shared.status': ['shared.status'],
   setup: ['setup.apply'],
   completion: ['completion.script'],
+  mcp: ['mcp.serve'],
 }
 
 export function applyPipelineEdit(

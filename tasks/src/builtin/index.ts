@@ -4,12 +4,13 @@ import { configPlugin } from './config.js'
 import { doctorPlugin } from './doctor.js'
 import { envPlugin } from './env.js'
 import { instancePlugin } from './instance.js'
+import { mcpPlugin } from './mcp.js'
 import { setupPlugin } from './setup.js'
 
 /** The runner's own plugins: instance detection, .env.sandbox, config and doctor. */
 export function corePlugins(): Plugin[] {
-  return [instancePlugin(), envPlugin(), configPlugin(), doctorPlugin(), setupPlugin(), completionPlugin()]
+  return [instancePlugin(), envPlugin(), configPlugin(), doctorPlugin(), setupPlugin(), completionPlugin(), mcpPlugin()]
 }
 
 export { detectRepo, excludeFromGit, git } from './git.js'
-export { completionPlugin, configPlugin, doctorPlugin, envPlugin, instancePlugin, setupPlugin }
+export { completionPlugin, configPlugin, doctorPlugin, envPlugin, instancePlugin, mcpPlugin, setupPlugin }
