@@ -286,16 +286,67 @@ describe('the worktree lifecycle through the berth CLI', { concurrency: 2 }, () 
     assert.match(await git(p.repo, 'worktree', 'list', '--porcelain'), new RegExp(`${p.name}-impl-b`))
   })
 
-  test('impl refuses ../../etc, an empty name, "a b" and a/b with exit 2 and creates nothing', async (t) => {
+  test('impl refuses ../../etc, ../x, an empty name, "a b", /a and a//b with exit 2 and creates nothing', async (t) => {
     const p = await project(t)
     await expectExit(p, 0, ['spec', 'keep']) // the registry file exists
     const before = await snapshot(p)
-    for (const name of ['../../etc', '', 'a b', 'a/b']) {
+    for (const name of ['../../etc', '../x', '', 'a b', '/a', 'a//b']) {
       const result = await expectExit(p, 2, ['impl', name, '--no-up'])
       assert.match(result.stderr, /impl name/, `the error names the problem for ${JSON.stringify(name)}`)
       assert.deepEqual(await snapshot(p), before, `nothing changed for ${JSON.stringify(name)}`)
     }
     assert.equal(existsSync(join(p.dir, 'etc')), false)
+  })
+
+  test('names as users type them: impl genome/M1 and impl MyFeature work; worktrees, list and --json show the typed name and the id; done genome/M1 removes the worktree', async (t) => {
+    const p = await project(t)
+    const genome = await expectExit(p, 0, ['impl', 'genome/M1', '--no-up', '--json'])
+    const tree = p.tree('impl', 'genome-m1')
+    assert.equal(genome.json.instance.id, `${p.name}-impl-genome-m1`)
+    assert.equal(genome.json.instance.name, 'genome/M1')
+    assert.equal(genome.json.instance.path, tree)
+    assert.equal(genome.json.instance.branch, 'impl/genome-M1')
+    assert.ok(existsSync(join(tree, '.env.sandbox')))
+    assert.equal((await git(tree, 'rev-parse', '--abbrev-ref', 'HEAD')).trim(), 'impl/genome-M1')
+    assert.ok(await branchExists(p, 'impl/genome-M1'))
+
+    const upper = await expectExit(p, 0, ['impl', 'MyFeature', '--no-up'])
+    assert.match(
+      upper.stdout,
+      new RegExp(`^created MyFeature as ${p.name}-impl-myfeature \\(slot 2\\) .* on impl/MyFeature$`, 'm'),
+    )
+    assert.ok(existsSync(p.tree('impl', 'myfeature')))
+    assert.ok(await branchExists(p, 'impl/MyFeature'))
+
+    const listed = await expectExit(p, 0, ['worktrees', '--json'])
+    const rows = (listed.json.worktrees as { id: string | null; name: string | null; branch: string }[])
+      .filter((w) => w.id !== null)
+      .map((w) => [w.name, w.id, w.branch])
+    assert.deepEqual(rows, [
+      ['genome/M1', `${p.name}-impl-genome-m1`, 'impl/genome-M1'],
+      ['MyFeature', `${p.name}-impl-myfeature`, 'impl/MyFeature'],
+    ])
+    const human = await expectExit(p, 0, ['worktrees'])
+    assert.match(human.stdout, new RegExp(`impl/genome-M1 .* genome/M1 \\(${p.name}-impl-genome-m1\\)`))
+    const list = await expectExit(p, 0, ['sandbox', 'list', '--json'])
+    assert.deepEqual(
+      list.json.instances.map((i: { name: string; id: string }) => [i.name, i.id]),
+      [
+        ['genome/M1', `${p.name}-impl-genome-m1`],
+        ['MyFeature', `${p.name}-impl-myfeature`],
+      ],
+    )
+
+    const done = await expectExit(p, 0, ['done', 'genome/M1', '--json'])
+    assert.equal(done.json.instance.id, `${p.name}-impl-genome-m1`)
+    assert.equal(done.json.instance.name, 'genome/M1')
+    assert.equal(existsSync(tree), false, 'the worktree is gone')
+    assert.doesNotMatch(await git(p.repo, 'worktree', 'list'), /genome-m1/)
+    assert.ok(await branchExists(p, 'impl/genome-M1'), 'the branch is kept, as for every done')
+    // Any spelling of the typed name reaches the instance: as typed, lower case, the slug, the id.
+    await expectExit(p, 0, ['done', 'myfeature', '--dry-run'])
+    await expectExit(p, 0, ['done', 'MyFeature'])
+    assert.deepEqual(await instances(p), [])
   })
 
   test('two impl runs of the same name at once: exactly one wins, the other exits 3', async (t) => {

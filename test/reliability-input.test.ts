@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test'
 import fc from 'fast-check'
 import { orphanVerdict } from '../plugins/compose/src/steps/repair.js'
 import { UsageError } from '../plugins/contract/src/errors.js'
-import { instanceIdFor, NAME_PATTERN, slugify, validateName } from '../plugins/contract/src/names.js'
+import { instanceIdFor, NAME_PATTERN, parseFeatureName, slugify, validateName } from '../plugins/contract/src/names.js'
 import { layoutProblems, type PortLayout, slotPorts } from '../plugins/ports/src/layout.js'
 import { countProjectObjects, readEnvFile, removeProject } from './helpers/demo.js'
 import { berth, git, gitRepo, testdir, writeConfig } from './helpers/index.js'
@@ -50,7 +50,10 @@ async function branches(repo: string): Promise<string[]> {
 const HOSTILE_NAMES: [string, string][] = [
   ['dot-dot', '..'],
   ['parent path', '../x'],
-  ['slash', 'a/b'],
+  ['leading slash', '/etc/passwd'],
+  ['trailing slash', 'a/'],
+  ['double slash', 'a//b'],
+  ['hidden part', 'a/.git'],
   ['backslash', 'a\\b'],
   ['newline', 'a\nb'],
   ['space', 'a b'],
@@ -127,7 +130,15 @@ describe('concurrency and hostile input', { concurrency: true }, () => {
     const folders = readdirSync(rel.dir).sort()
     const branchesBefore = await branches(rel.repo)
     // Every name through impl; a sample through spec and sandbox init (same validation, other callers).
-    const sample = new Set(['parent path', 'newline', 'command substitution', 'accented', '10 kB', 'empty'])
+    const sample = new Set([
+      'parent path',
+      'leading slash',
+      'newline',
+      'command substitution',
+      'accented',
+      '10 kB',
+      'empty',
+    ])
     const runs = HOSTILE_NAMES.flatMap(([label, name]) => [
       { label: `impl ${label}`, args: ['impl', name, '--no-up'] },
       ...(sample.has(label)
@@ -309,6 +320,31 @@ describe('properties (fast-check)', () => {
         assert.ok(!/[\s/\\]/.test(input) && !input.includes('..'), `accepted ${JSON.stringify(input)}`)
         // The instance id made from it is a valid compose project name.
         assert.match(instanceIdFor(name), /^[a-z0-9][a-z0-9_-]*$/)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  test('parseFeatureName either refuses with a UsageError or gives a slug matching NAME_PATTERN and a branch part git accepts, with no "..", leading "/" or whitespace', () => {
+    fc.assert(
+      fc.property(anyText, (input) => {
+        let parsed: ReturnType<typeof parseFeatureName>
+        try {
+          parsed = parseFeatureName(input)
+        } catch (error) {
+          assert.ok(error instanceof UsageError, String(error))
+          assert.equal(error.exitCode, 2)
+          return
+        }
+        assert.match(parsed.slug, NAME_PATTERN)
+        assert.equal(parsed.slug, parsed.branch.toLowerCase())
+        assert.ok(
+          !input.includes('..') && !input.startsWith('/') && !/[\s\\]/.test(input),
+          `accepted ${JSON.stringify(input)}`,
+        )
+        assert.match(parsed.branch, /^[A-Za-z0-9][A-Za-z0-9._-]*$/)
+        assert.ok(!parsed.branch.endsWith('.') && !parsed.branch.endsWith('.lock'))
+        assert.match(instanceIdFor(`acme-impl-${parsed.slug}`), /^[a-z0-9][a-z0-9_-]*$/)
       }),
       { numRuns: 2000 },
     )

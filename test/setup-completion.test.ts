@@ -110,17 +110,27 @@ describe('berth completion', () => {
     })
     assert.equal((await berth(['impl', 'alpha', '--no-up'], { cwd: repo, home })).code, 0)
     assert.equal((await berth(['impl', 'beta', '--no-up'], { cwd: repo, home })).code, 0)
+    assert.equal((await berth(['impl', 'genome/M1', '--no-up', '--slot', '3'], { cwd: repo, home })).code, 0)
     const script = join(tmp.dir, 'berth.bash')
     const generated = await berth(['completion', 'bash'], { cwd: tmp.dir, home })
     assert.equal(generated.code, 0, generated.stderr)
     writeFileSync(script, generated.stdout)
 
     assert.deepEqual(await complete(['berth', 'sa'], script, bin), ['sandbox'])
-    assert.deepEqual(await complete(['berth', 'done', ''], script, bin), ['app-impl-alpha', 'app-impl-beta'])
+    assert.deepEqual(await complete(['berth', 'done', ''], script, bin), [
+      'app-impl-alpha',
+      'alpha',
+      'app-impl-beta',
+      'beta',
+      'app-impl-genome-m1',
+      'genome/M1',
+    ])
+    assert.deepEqual(await complete(['berth', 'done', 'gen'], script, bin), ['genome/M1'])
     assert.ok((await complete(['berth', 'sandbox', 'u'], script, bin)).includes('up'))
     assert.ok((await complete(['berth', 'impl', '--no'], script, bin)).includes('--no-up'))
     await berth(['done', 'alpha', '--force'], { cwd: repo, home })
     await berth(['done', 'beta', '--force'], { cwd: repo, home })
+    await berth(['done', 'genome/M1', '--force'], { cwd: repo, home })
   })
 
   test('zsh and fish scripts are generated; an unknown shell exits 2', async () => {

@@ -10,15 +10,24 @@ import { berthVersion } from './version.js'
 export { berthVersion }
 
 /**
- * `berth __complete instances`: registered instance ids, one a line, for shell completion. Reads
- * the registry directly (no lock, no plugins) so a TAB press stays fast; silent on any problem.
+ * `berth __complete instances`: registered instance ids and the names they were typed as
+ * (`genome/M1`), one a line, for shell completion. Reads the registry directly (no lock, no
+ * plugins) so a TAB press stays fast; silent on any problem.
  */
 function completeWords(args: string[]): number {
   if (args[0] !== 'instances') return 0
   try {
     const home = process.env.BERTH_HOME ?? join(homedir(), '.berth')
-    const registry = JSON.parse(readFileSync(join(home, 'registry.json'), 'utf8')) as { instances?: { id: string }[] }
-    for (const instance of registry.instances ?? []) process.stdout.write(`${instance.id}\n`)
+    const registry = JSON.parse(readFileSync(join(home, 'registry.json'), 'utf8')) as {
+      instances?: { id: string; name?: string }[]
+    }
+    const words = new Set<string>()
+    for (const instance of registry.instances ?? []) {
+      words.add(instance.id)
+      // Only names a shell word can hold as it is (typed names are letters, digits, ._-/).
+      if (instance.name && /^[A-Za-z0-9._/-]+$/.test(instance.name)) words.add(instance.name)
+    }
+    for (const word of words) process.stdout.write(`${word}\n`)
   } catch {
     // no registry yet: nothing to complete
   }

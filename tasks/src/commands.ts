@@ -62,6 +62,8 @@ export const COMMANDS: CommandSpec[] = [
     path: ['impl'],
     summary: 'worktree ../<project>-impl-<feature> on impl/<feature>, claim a slot, write .env.sandbox, start, gate',
     args: ['<feature>'],
+    details:
+      "<feature> may be typed as feature/milestone and in any case: 'impl genome/M1' makes ../<project>-impl-genome-m1 on impl/genome-M1.",
     options: {
       slot: slotOption,
       'no-up': { type: 'boolean', description: 'create and register only; start later with sandbox up' },

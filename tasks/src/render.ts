@@ -6,6 +6,7 @@ type Output = Record<string, unknown>
 
 interface Instance {
   id: string
+  name?: string
   kind: string
   slot: number | null
   path: string
@@ -22,13 +23,19 @@ function urlLines(output: Output): string[] {
   return output.apiUrl ? [`API: ${String(output.apiUrl)}`] : []
 }
 
+/** `genome/M1 (acme-impl-genome-m1)` when the typed name is not already the id's tail, else the id. */
+function instanceName(instance: Pick<Instance, 'id' | 'name'>): string {
+  const { id, name } = instance
+  return name && name !== id && !id.endsWith(`-${name}`) ? `${name} (${id})` : id
+}
+
 function instanceLines(output: Output, verb: string): string[] {
   const instance = output.instance as Instance | undefined
   if (!instance) return []
   const slot = instance.slot === null ? 'no slot' : `slot ${instance.slot}`
-  return [
-    `${colour.green(verb)} ${instance.id} (${slot}) ${instance.path}${instance.branch ? ` on ${instance.branch}` : ''}`,
-  ]
+  const { id, name } = instance
+  const who = name && name !== id && !id.endsWith(`-${name}`) ? `${name} as ${id}` : id
+  return [`${colour.green(verb)} ${who} (${slot}) ${instance.path}${instance.branch ? ` on ${instance.branch}` : ''}`]
 }
 
 function containerLines(output: Output): string[] {
@@ -68,16 +75,18 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
   impl: (o) => [...instanceLines(o, o.gate ? 'ready' : 'created'), ...urlLines(o), ...evidenceLine(o)],
   spec: (o) => instanceLines(o, 'created'),
   done: (o) => [
-    `${colour.green('done')} ${(o.instance as Instance).id}: stack removed, worktree removed (branch kept), slot released`,
+    `${colour.green('done')} ${instanceName(o.instance as Instance)}: stack removed, worktree removed (branch kept), slot released`,
   ],
   worktrees: (o) =>
     table([
-      ['KIND', 'BRANCH', 'SLOT', 'STATE', 'PATH'],
+      ['KIND', 'BRANCH', 'SLOT', 'STATE', 'INSTANCE', 'PATH'],
       ...(
         o.worktrees as {
           kind: string
           main: boolean
           branch: string | null
+          id: string | null
+          name: string | null
           slot: number | null
           dirty: string[]
           unpushed: unknown[]
@@ -93,6 +102,7 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
         ]
           .filter(Boolean)
           .join(', ') || 'clean',
+        w.id ? instanceName({ id: w.id, name: w.name ?? undefined }) : '-',
         w.path,
       ]),
     ]),
@@ -135,7 +145,7 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
       ...table([
         ['INSTANCE', 'KIND', 'SLOT', 'STATE', 'CONTAINERS', 'API', 'AGE'],
         ...rows.map((r) => [
-          r.id,
+          instanceName(r),
           r.kind,
           r.slot === null ? '-' : String(r.slot),
           r.state,

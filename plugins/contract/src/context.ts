@@ -12,7 +12,13 @@ export type InstanceKind = 'sandbox' | 'impl' | 'spec' | 'local-prod'
 
 /** One registered instance, as the registry stores it. */
 export interface InstanceRecord {
+  /** Instance id = compose project name: `[a-z0-9][a-z0-9_-]*`, unique on the machine. */
   id: string
+  /**
+   * The name as the user typed it (`impl genome/M1`, `impl MyFeature`, `sandbox init --name X`);
+   * `done`, completion and `--json` show and accept it as well as the id.
+   */
+  name?: string | undefined
   project: string
   kind: InstanceKind
   /** null for spec worktrees, which hold no slot. */

@@ -17,6 +17,8 @@ export const worktreeListingSchema = z.object({
   head: z.string().nullable(),
   /** Registered instance id and slot, when the registry knows the path. */
   id: z.string().nullable(),
+  /** The name the instance was made with, as typed (`genome/M1`); null when not registered or none. */
+  name: z.string().nullable(),
   slot: z.number().int().nullable(),
   locked: z.boolean(),
   /** The folder is gone; `git worktree prune` will drop it. */
@@ -58,6 +60,7 @@ export async function describeWorktrees(repoRoot: string, options: DescribeOptio
       branch: entry.branch,
       head: entry.head,
       id: instance?.id ?? null,
+      name: instance?.name ?? null,
       slot: instance?.slot ?? null,
       locked: entry.locked,
       missing: entry.prunable || !real,
@@ -81,6 +84,7 @@ export async function describeWorktrees(repoRoot: string, options: DescribeOptio
         branch: state?.branch ?? instance.branch ?? null,
         head: null,
         id: instance.id,
+        name: instance.name ?? null,
         slot: instance.slot,
         locked: false,
         missing: !isClone,

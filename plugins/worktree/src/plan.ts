@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
-import { ConflictError, instanceIdFor, NAME_PATTERN, slugify, UsageError, validateName } from '@berth/contract'
+import { ConflictError, instanceIdFor, NAME_PATTERN, parseFeatureName, slugify, UsageError } from '@berth/contract'
 
 /** The two kinds of checkout berth creates. */
 export type WorktreeKind = 'spec' | 'impl'
@@ -17,15 +17,17 @@ export interface PlanRequest {
 
 /** Where a new worktree goes and what it is called. Computing it changes nothing. */
 export interface WorktreePlan {
-  /** Instance id: the slug of the folder name (`acme-impl-x`). */
+  /** Instance id: the slug of the folder name (`acme-impl-genome-m1`). */
   id: string
-  /** The validated, slugged feature name. */
+  /** The validated, slugged feature name (`genome-m1`). */
   name: string
+  /** The feature name as the user typed it (`genome/M1`). */
+  typed: string
   kind: WorktreeKind
   project: string
-  /** `<parent>/<project>-<kind>-<name>`. */
+  /** `<parent>/<project>-<kind>-<name>`: lower case, so case-insensitive file systems agree. */
   path: string
-  /** `<kind>/<name>`. */
+  /** `<kind>/<typed name, '/' -> '-', case kept>`: `impl/genome-M1`, the original tool's form. */
   branch: string
   parent: string
 }
@@ -35,13 +37,8 @@ export interface WorktreePlan {
  * ConflictError (exit 3) when the folder already exists. Nothing is created.
  */
 export function planWorktree(request: PlanRequest): WorktreePlan {
-  const name = validateName(request.name, `${request.kind} name`)
-  // A ref component may not end in '.' or '.lock' (git check-ref-format); the pattern allows both.
-  if (name.endsWith('.') || name.endsWith('.lock')) {
-    throw new UsageError(`${request.kind} name ${JSON.stringify(request.name)} cannot be a git branch name`, {
-      hint: "don't end the name with '.' or '.lock'",
-    })
-  }
+  const feature = parseFeatureName(request.name, `${request.kind} name`)
+  const name = feature.slug
   const project = slugify(request.project)
   if (!NAME_PATTERN.test(project) || project.includes('..')) {
     throw new UsageError(`project name ${JSON.stringify(request.project)} cannot be used in a folder name`, {
@@ -54,16 +51,17 @@ export function planWorktree(request: PlanRequest): WorktreePlan {
   const plan: WorktreePlan = {
     id: instanceIdFor(basename(path)),
     name,
+    typed: feature.typed,
     kind: request.kind,
     project,
     path,
-    branch: `${request.kind}/${name}`,
+    branch: `${request.kind}/${feature.branch}`,
     parent,
   }
   if (pathTaken(path)) {
     throw new ConflictError(`${path} already exists`, {
       code: 'E_PATH_EXISTS',
-      hint: `pick another name, or run \`berth done ${name}\` if it is a berth ${request.kind} you no longer need`,
+      hint: `pick another name, or run \`berth done ${feature.typed}\` if it is a berth ${request.kind} you no longer need`,
       details: { path },
     })
   }

@@ -20,7 +20,7 @@ describe('worktree.plan', () => {
   })
   after(() => fx.cleanup())
 
-  for (const bad of ['../../etc', '', 'a b', 'a/b', '..', 'x\\y', 'ends-with.', 'x.lock']) {
+  for (const bad of ['../../etc', '', 'a b', '/a', 'a/', 'a//b', 'a/.x', '..', 'x\\y', 'ends-with.', 'x.lock']) {
     test(`rejects the name ${JSON.stringify(bad)} with exit 2 and creates nothing`, async () => {
       const before = { files: readdirSync(fx.dir).sort(), worktrees: fx.git(fx.repo, 'worktree', 'list') }
       const { ctx } = makeContext({
@@ -37,7 +37,7 @@ describe('worktree.plan', () => {
     })
   }
 
-  test('plans ../<project>-impl-<name> on impl/<name> and sets the instance with no slot', async () => {
+  test('plans ../<project>-impl-<slug> on impl/<name as typed> and sets the instance with no slot', async () => {
     const { ctx } = makeContext({
       task: 'impl',
       cwd: fx.repo,
@@ -49,19 +49,34 @@ describe('worktree.plan', () => {
       { ...ctx.instance, createdAt: undefined },
       {
         id: 'acme-impl-my-feature',
+        name: 'My-Feature',
         project: 'acme',
         kind: 'impl',
         slot: null,
         path: join(fx.dir, 'acme-impl-my-feature'),
         repo: fx.repo,
-        branch: 'impl/my-feature',
+        branch: 'impl/My-Feature',
         createdByBerth: true,
         createdAt: undefined,
       },
     )
     assert.ok(!Number.isNaN(Date.parse(ctx.instance!.createdAt)))
-    assert.equal((ctx.state.worktree as { plan: { branch: string } }).plan.branch, 'impl/my-feature')
+    assert.equal((ctx.state.worktree as { plan: { branch: string } }).plan.branch, 'impl/My-Feature')
     assert.deepEqual(readdirSync(fx.dir).sort(), ['acme', 'origin.git'])
+  })
+
+  test("plans genome/M1 as ../acme-impl-genome-m1 on impl/genome-M1, the original tool's <feature>/<milestone>", async () => {
+    const { ctx } = makeContext({
+      task: 'impl',
+      cwd: fx.repo,
+      repo: repoInfo(fx.repo),
+      request: { name: 'genome/M1', kind: 'impl' },
+    })
+    await plan.run(ctx)
+    assert.equal(ctx.instance?.id, 'acme-impl-genome-m1')
+    assert.equal(ctx.instance?.name, 'genome/M1')
+    assert.equal(ctx.instance?.path, join(fx.dir, 'acme-impl-genome-m1'))
+    assert.equal(ctx.instance?.branch, 'impl/genome-M1')
   })
 
   test('plans spec worktrees from the task name when the request has no kind', async () => {

@@ -76,6 +76,7 @@ export function instancePlugin(): Plugin {
           validateName(id, 'instance id')
           ctx.instance = {
             id,
+            ...(ctx.request.name !== undefined ? { name: ctx.request.name } : {}),
             project: ctx.config.project,
             kind,
             slot: null,
