@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { demoRepo, removeProject } from './helpers/demo.js'
 import { BERTH_BIN, type BerthResult, berth, berthEnv, testdir } from './helpers/index.js'
 
@@ -151,6 +151,8 @@ export async function relRepo(
     config?: (project: string, block: number) => Record<string, unknown>
     extraCompose?: boolean
     pause?: boolean
+    /** More files to commit into the repository (path relative to it -> content). */
+    files?: Record<string, string>
   } = {},
 ): Promise<RelRepo> {
   const { dir, cleanup: removeDir } = testdir(`berth-rel-${label}-`)
@@ -161,6 +163,10 @@ export async function relRepo(
   const { repo } = await demoRepo(dir, project, config, (checkout) => {
     writeFileSync(join(checkout, 'compose.small.yaml'), smallCompose({ extra: options.extraCompose }))
     if (options.pause) writeFileSync(join(checkout, 'pause.mjs'), PAUSE_PLUGIN)
+    for (const [path, content] of Object.entries(options.files ?? {})) {
+      mkdirSync(dirname(join(checkout, path)), { recursive: true })
+      writeFileSync(join(checkout, path), content)
+    }
   })
   const home = join(dir, 'home')
   let cleaned = false
@@ -226,6 +232,8 @@ export interface Spawned {
   child: ChildProcess
   /** stderr so far. */
   stderr(): string
+  /** stdout so far (empty unless spawned with `stdout: true`). */
+  stdout(): string
   /** Resolves with the exit code (or the signal name) once the process is gone. */
   exited: Promise<number | string>
   /** SIGKILL to the whole process group: berth and every child it started (git, compose). */
@@ -233,21 +241,27 @@ export interface Spawned {
 }
 
 /** berth in its own process group, as a person's shell runs it. */
-export function spawnBerth(args: string[], options: { cwd: string; home: string; env?: NodeJS.ProcessEnv }): Spawned {
+export function spawnBerth(
+  args: string[],
+  options: { cwd: string; home: string; env?: NodeJS.ProcessEnv; stdout?: boolean },
+): Spawned {
   const child = spawn(process.execPath, [BERTH_BIN, ...args], {
     cwd: options.cwd,
     env: berthEnv(options.home, options.env),
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', options.stdout ? 'pipe' : 'ignore', 'pipe'],
     detached: true,
   })
   let stderr = ''
+  let stdout = ''
   child.stderr?.on('data', (chunk) => (stderr += chunk))
+  child.stdout?.on('data', (chunk) => (stdout += chunk))
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   )
   return {
     child,
     stderr: () => stderr,
+    stdout: () => stdout,
     exited,
     killGroup() {
       if (child.pid === undefined) return

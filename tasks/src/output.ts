@@ -92,7 +92,8 @@ export function renderError(error: BerthError, options: OutputOptions): number {
         undoErrors: undoErrorsOf(error).map((e) => e.message),
       },
     }
-    process.stdout.write(`${redact(JSON.stringify(document, null, 2))}\n`)
+    const redacted = options.redactor ? options.redactor.redactValue(document) : document
+    process.stdout.write(`${JSON.stringify(redacted, null, 2)}\n`)
     return error.exitCode
   }
   const lines = [`${colour.red('error:')} ${error.step ? `${error.step}: ` : ''}${error.message}`]

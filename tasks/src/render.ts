@@ -256,7 +256,7 @@ export function renderResult(
       command.pipeline === 'config.schema'
         ? output.schema
         : { ok: options.ok, command: command.path.join(' '), ...output }
-    process.stdout.write(`${options.redactor.redact(JSON.stringify(document, null, 2))}\n`)
+    process.stdout.write(`${JSON.stringify(options.redactor.redactValue(document), null, 2)}\n`)
     return
   }
   const plan = output.plan as { step: string; action: string }[] | undefined

@@ -2,17 +2,10 @@ import { existsSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { InstanceRecord } from '@berth/contract'
 
+export { composeProjectName } from '@berth/contract'
+
 /** File names compose itself looks for, in its own order of preference. */
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml']
-
-/**
- * The compose project name of an instance. Both compose flavours accept only `[a-z0-9_-]`
- * (v1 silently drops other characters, v2 refuses them), so berth normalises the instance id
- * the same way v1 does and always passes the result with `-p`; labels then match exactly.
- */
-export function composeProjectName(instanceId: string): string {
-  return instanceId.toLowerCase().replace(/[^a-z0-9_-]/g, '')
-}
 
 export interface ComposeFileLocation {
   /** `compose.files` from the config, or undefined for the default. */

@@ -15,6 +15,7 @@ export function composeServices(ctx: TaskContext): BerthServices {
   return {
     async serviceLogs(services: string[], tail: number): Promise<string> {
       if (!ctx.instance) return ''
+      await ctx.services.redactSecrets?.()
       const lines = Number.isFinite(tail) && tail > 0 ? Math.floor(tail) : 50
       try {
         return ctx.redactor.redact(await projectLogTail(composeProjectName(ctx.instance.id), services, lines))

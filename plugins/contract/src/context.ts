@@ -72,6 +72,13 @@ export interface BerthServices {
   instanceEnv?(instance: InstanceRecord): Record<string, string> | Promise<Record<string, string>>
   /** The last `tail` log lines of the named services of the current instance (compose plugin). */
   serviceLogs?(services: string[], tail: number): Promise<string>
+  /**
+   * Registers every secret value of the current instance with `ctx.redactor`: what its secrets
+   * provider yields now and what its containers were started with (secrets plugin). Loaded once
+   * per command, in memory only, never failing. Every step that shows service or command output
+   * (logs, gate log tails, evidence, `test e2e`, any compose output) awaits it first.
+   */
+  redactSecrets?(): Promise<void>
 }
 
 /** What the user asked for, set by the CLI before the pipeline runs. */

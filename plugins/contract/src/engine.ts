@@ -109,6 +109,21 @@ export async function containerLogTail(id: string, tail: number, options: Engine
   return demuxLogStream(answer.body)
 }
 
+/**
+ * The compose project name of an instance. Both compose flavours accept only `[a-z0-9_-]`
+ * (v1 silently drops other characters, v2 refuses them), so berth normalises the instance id
+ * the same way v1 does and always passes the result with `-p`; labels then match exactly.
+ */
+export function composeProjectName(instanceId: string): string {
+  return instanceId.toLowerCase().replace(/[^a-z0-9_-]/g, '')
+}
+
+/** The containers of one compose project (running or not), in one request. */
+export function projectContainerList(project: string, options?: EngineRequestOptions): Promise<EngineContainer[]> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`com.docker.compose.project=${project}`] }))
+  return engineRequest<EngineContainer[]>(`/containers/json?all=1&filters=${filters}`, options)
+}
+
 /** The subset of `GET /containers/json` berth reads. */
 export interface EngineContainer {
   Id: string

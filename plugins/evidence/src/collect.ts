@@ -66,6 +66,7 @@ export async function collectEvidence(ctx: TaskContext, options: CollectOptions 
   const parent = bundlesParent(ctx, instance, settings)
   const now = options.now ?? new Date()
   const dir = options.out ? await prepareOutDir(resolve(ctx.cwd, options.out)) : await createBundleDir(parent, now)
+  await ctx.services.redactSecrets?.()
   const writer = new BundleWriter(dir, ctx.redactor)
 
   let containers: EngineContainer[] = []

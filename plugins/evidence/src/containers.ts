@@ -1,4 +1,10 @@
-import { type EngineContainer, engineRequest, listComposeContainers, type Redactor } from '@berth/contract'
+import {
+  composeProjectName,
+  type EngineContainer,
+  engineRequest,
+  listComposeContainers,
+  type Redactor,
+} from '@berth/contract'
 
 export const PROJECT_LABEL = 'com.docker.compose.project'
 export const SERVICE_LABEL = 'com.docker.compose.service'
@@ -6,7 +12,7 @@ const ONE_OFF_LABEL = 'com.docker.compose.oneoff'
 
 /** The compose project name of an instance, as the compose plugin derives it (`[a-z0-9_-]`). */
 export function projectNameFor(instanceId: string): string {
-  return instanceId.toLowerCase().replace(/[^a-z0-9_-]/g, '')
+  return composeProjectName(instanceId)
 }
 
 /** The project's containers, running or not, from one `GET /containers/json` request. */

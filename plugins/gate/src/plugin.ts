@@ -71,6 +71,8 @@ async function waitForGate(ctx: GateStepContext, logTail: number): Promise<void>
     return
   }
 
+  // A failing check quotes the service's answer, and the failure shows its logs: both redacted.
+  await ctx.services.redactSecrets?.()
   const checks = resolveChecks(config, ctx.env)
   ctx.log.debug(`gate: ${checks.length} checks, deadline ${formatDuration(timeoutMs)}`)
   const report = await runGate(checks, {

@@ -1,6 +1,7 @@
 import { definePlugin, type Plugin, readSection, type TaskContext } from '@berth/contract'
 import { loadSecrets } from './load.js'
 import { opSignedIn } from './op-signin.js'
+import { registerInstanceSecrets } from './redaction.js'
 import { secretsReport } from './report.js'
 import { parseSecretsConfig, type SecretsConfig, secretsConfigSchema } from './schema.js'
 
@@ -23,6 +24,7 @@ interface SecretsState {
  * `berth:secrets` — loads secrets (1Password `op`, an env file outside the repository, or none)
  * into `ctx.secretEnv`, which the compose step passes as the compose process's environment only.
  * Values are registered with `ctx.redactor`; `ctx.output.secrets` carries names, never values.
+ * The `redactSecrets` service registers the instance's secrets for commands that only show output.
  */
 export function secretsPlugin(options: SecretsPluginOptions = {}): Plugin {
   const envOf = () => (typeof options.env === 'function' ? options.env() : (options.env ?? process.env))
@@ -30,6 +32,30 @@ export function secretsPlugin(options: SecretsPluginOptions = {}): Plugin {
     name: 'berth:secrets',
     version: SECRETS_VERSION,
     config: { secrets: secretsConfigSchema },
+    services(ctx) {
+      // Once per instance and command: a later call (another compose step) costs nothing.
+      const registered = new Map<string, Promise<void>>()
+      return {
+        redactSecrets: () => {
+          const key = ctx.instance?.id ?? ''
+          let pending = registered.get(key)
+          if (!pending) {
+            pending = Promise.resolve()
+              .then(() =>
+                registerInstanceSecrets(ctx, {
+                  config: sectionOf(ctx),
+                  env: envOf(),
+                  providerLoaded: ctx.state.secrets !== undefined,
+                  forbiddenRoots: forbiddenRoots(ctx),
+                }),
+              )
+              .catch((error: unknown) => ctx.log.debug(`secrets: redaction: ${(error as Error).message}`))
+            registered.set(key, pending)
+          }
+          return pending
+        },
+      }
+    },
     async diagnose(ctx) {
       const config = sectionOf(ctx)
       if (config.provider !== '1password') {

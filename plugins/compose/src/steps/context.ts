@@ -66,6 +66,9 @@ export async function composeSession(ctx: TaskContext, step: string): Promise<Co
   // Ask the engine first: compose itself needs a second or more to say it cannot reach it (and
   // v1 says so with a Python traceback), while a ping fails at once with exit 4 and the socket.
   await engineRequest('/_ping')
+  // Whatever compose prints (its own errors, `logs`, `run`) is redacted: make sure every secret of
+  // this instance is known to the redactor first, not only those this command happened to load.
+  await ctx.services.redactSecrets?.()
   const flavour = await detectComposeFlavour()
   const env = composeEnvironment({
     instance,
