@@ -33,7 +33,11 @@ createServer((req, res) => {
   res.writeHead(500, { 'content-type': 'application/json' })
   res.end(JSON.stringify({ error: 'db auth failed', password: secret }))
 }).listen(8000)
-setInterval(() => console.log(JSON.stringify({ tick: Date.now(), token })), 500)
+// Every tick again, so that any log tail, however short, holds every form of the secrets.
+setInterval(() => {
+  console.log('raw secret: ' + secret)
+  console.log(JSON.stringify({ tick: Date.now(), token, password: secret }))
+}, 500)
 `
 
 const E2E = `console.log('e2e sees ' + process.env.TALK_SECRET)
