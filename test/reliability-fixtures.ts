@@ -158,7 +158,11 @@ export async function relRepo(
   const { dir, cleanup: removeDir } = testdir(`berth-rel-${label}-`)
   const project = `rel${RUN}-${label}`
   const block = portBlock()
-  const base = options.config?.(project, block) ?? smallConfig(project, block)
+  const made = options.config?.(project, block) ?? smallConfig(project, block)
+  // The extra service publishes a port berth does not manage, on purpose: lint must let it.
+  const base = options.extraCompose
+    ? { ...made, compose: { ...(made.compose as object), lint: { allowFixedPorts: ['extra'] } } }
+    : made
   const config = options.pause ? { ...base, plugins: ['./pause.mjs'], pipelines: PAUSE_PIPELINES } : base
   const { repo } = await demoRepo(dir, project, config, (checkout) => {
     writeFileSync(join(checkout, 'compose.small.yaml'), smallCompose({ extra: options.extraCompose }))

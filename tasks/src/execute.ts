@@ -19,6 +19,7 @@ import type { CommandSpec } from './commands.js'
 import { findConfig, parseCore, resolveConfig } from './config/load.js'
 import { collectStepFlags, parseFlagValues, type StepFlag, stepFlagOptions } from './flags.js'
 import { commandHelp } from './help.js'
+import { interruptedError, watchInterrupts } from './interrupts.js'
 import { createLogger, renderError } from './output.js'
 import { type Invocation, parseInvocation } from './parse.js'
 import { bindPipeline, checkStepRefs, expandPipeline, resolvePipelines } from './pipelines.js'
@@ -49,6 +50,28 @@ function buildRequest(invocation: Invocation): TaskRequest {
 
 export function berthHome(): string {
   return resolve(process.env.BERTH_HOME ?? join(homedir(), '.berth'))
+}
+
+/**
+ * BERTH_HOME must be a folder, or not exist yet below a folder: a file there (or above it) would
+ * only surface later as a raw EEXIST / ENOTDIR from the first step that writes state.
+ */
+export function assertUsableHome(home: string): void {
+  for (let path = home; ; path = dirname(path)) {
+    let isFolder: boolean
+    try {
+      isFolder = statSync(path).isDirectory()
+    } catch {
+      if (dirname(path) === path) return
+      continue // not there yet (or below a file): look further up
+    }
+    if (isFolder) return
+    const where = path === home ? 'is a file' : `is inside ${path}, which is a file`
+    throw new UsageError(`BERTH_HOME ${home} ${where}, not a folder`, {
+      code: 'E_BERTH_HOME',
+      hint: `point BERTH_HOME at a folder (e.g. export BERTH_HOME=${join(homedir(), '.berth')}), or move ${path} aside`,
+    })
+  }
 }
 
 /** Every plugin's `finalize`, in load order; their errors become warnings. */
@@ -104,7 +127,7 @@ async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunn
     steps = bindPipeline(command.pipeline, expandPipeline(command.pipeline, pipelines), plugins)
     stepFlags = collectStepFlags(command, steps, problems)
   }
-  const config = resolveConfig(found, plugins, repo?.root, problems)
+  const config = resolveConfig(found, plugins, repo?.root, problems, cwd)
   return { repo, config, plugins, pipelines, steps, stepFlags }
 }
 
@@ -125,10 +148,8 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
     redactor,
   }
   const log = createLogger(outputOptions)
-  const abort = new AbortController()
-  const onSignal = () => abort.abort()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  let context: TaskContext | undefined
+  const interrupts = watchInterrupts(log, outputOptions, () => context)
   try {
     const cwd = resolve(peekValue(argv, 'cwd') ?? process.cwd())
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
@@ -151,6 +172,8 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
     const { flags } = invocation
     const flagValues = parseFlagValues(flags, stepFlags, command.path)
     const request = buildRequest(invocation)
+    const home = berthHome()
+    assertUsableHome(home)
     const drop = new Set(
       Object.entries(command.drop ?? {}).flatMap(([flag, refs]) => (flags[flag] === true ? refs : [])),
     )
@@ -162,7 +185,7 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
     const ctx: TaskContext = {
       task: command.pipeline,
       cwd,
-      home: berthHome(),
+      home,
       config,
       args: { positionals: invocation.positionals, flags },
       flags: flagValues,
@@ -171,7 +194,7 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
       log,
       redactor,
       services,
-      signal: abort.signal,
+      signal: interrupts.signal,
       request,
       ...(repo ? { repo } : {}),
       env: {},
@@ -180,6 +203,7 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
       state: {},
     }
     runnerState.set(ctx, { plugins, pipelines })
+    context = ctx
     for (const plugin of plugins) Object.assign(services, await plugin.services?.(ctx))
     let timings: StepTiming[] = []
     try {
@@ -192,9 +216,21 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
           onStepFailed: (id, ms) => log.stepFailed(id, ms),
           onUndo: (id, error) => log.stepUndone(id, error),
         },
-        { keep: flags['keep-on-failure'] === true, dryRun: flags['dry-run'] === true },
+        {
+          keep: flags['keep-on-failure'] === true,
+          dryRun: flags['dry-run'] === true,
+          progress: interrupts.progress,
+        },
       )
-    } catch (error) {
+    } catch (raw) {
+      const signal = interrupts.received()
+      const error =
+        signal && isBerthError(raw)
+          ? interruptedError(signal, raw, {
+              keep: flags['keep-on-failure'] === true,
+              pending: interrupts.progress.pending,
+            })
+          : raw
       await finalize(plugins, ctx, {
         ok: false,
         error: error as Error,
@@ -214,7 +250,6 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
     if (!isBerthError(error) && outputOptions.verbose) log.debug(String((error as Error).stack))
     return renderError(berthError, outputOptions)
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    interrupts.dispose()
   }
 }

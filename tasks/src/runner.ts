@@ -1,5 +1,6 @@
 import {
   type BerthError,
+  InterruptedError,
   isBerthError,
   OperationError,
   type Plugin,
@@ -27,12 +28,24 @@ export interface StepTiming {
   status: 'done' | 'failed' | 'undone' | 'undo-failed' | 'planned'
 }
 
+/**
+ * Where a run stands, kept up to date for whoever must say what an interrupted run leaves behind
+ * (the CLI's signal handler): the steps that changed something and are not undone yet.
+ */
+export interface PipelineProgress {
+  phase: 'validate' | 'run' | 'rollback' | 'done'
+  /** Ids of completed steps with an `undo`, not undone yet, in the order they ran. */
+  pending: string[]
+  /** The step running (or being undone) now. */
+  current?: string | undefined
+}
+
 /** A failed pipeline's error carries the undo errors here; they never replace the original. */
 export type PipelineError = BerthError & { undoErrors?: Error[]; timings?: StepTiming[] }
 
 /**
- * Runs the steps in order. When one fails, the steps that completed are undone in reverse order
- * (every undo runs, even when an earlier undo failed) and the original error is thrown, tagged
+ * Runs every step's `validate` first (nothing has changed yet), then the steps in order. When one
+ * fails, the steps that completed are undone in reverse order (every undo runs, even when an earlier undo failed) and the original error is thrown, tagged
  * with the failing step and carrying the undo errors. `keep` skips the undo (the user asked to
  * keep what was made).
  */
@@ -40,16 +53,34 @@ export async function runPipeline(
   steps: BoundStep[],
   ctx: TaskContext,
   hooks: RunHooks = {},
-  options: { keep?: boolean; dryRun?: boolean } = {},
+  options: { keep?: boolean; dryRun?: boolean; progress?: PipelineProgress } = {},
 ): Promise<StepTiming[]> {
+  const progress = options.progress ?? { phase: 'validate', pending: [] }
+  progress.phase = 'validate'
   const completed: BoundStep[] = []
   const timings: StepTiming[] = []
   const plan: { step: string; action: string }[] = []
   if (options.dryRun) ctx.output.plan = plan
+  // Flags and config first, for every step: a bad value stops the task before anything changed.
+  for (const bound of steps) {
+    if (!bound.step.validate) continue
+    try {
+      ctx.settings = bound.step.config?.read(ctx)
+      await bound.step.validate(ctx as never)
+    } catch (raw) {
+      const error = asBerthError(raw, bound.id) as PipelineError
+      error.step ??= bound.id
+      error.undoErrors = []
+      error.timings = []
+      progress.phase = 'done'
+      throw error
+    }
+  }
+  progress.phase = 'run'
   for (const bound of steps) {
     const started = performance.now()
     try {
-      if (ctx.signal.aborted) throw new OperationError('interrupted', { code: 'E_INTERRUPTED' })
+      if (ctx.signal.aborted) throw new InterruptedError()
       if (options.dryRun && stepEffect(bound.step) === 'write') {
         ctx.settings = bound.step.config?.read(ctx)
         const action = bound.step.plan ? await bound.step.plan(ctx as never) : (bound.step.description ?? bound.id)
@@ -58,6 +89,7 @@ export async function runPipeline(
         continue
       }
       hooks.onStepStart?.(bound.id)
+      progress.current = bound.id
       const before = new Map(Object.entries(ctx.output))
       ctx.settings = bound.step.config?.read(ctx)
       await bound.step.run(ctx as never)
@@ -66,35 +98,51 @@ export async function runPipeline(
       timings.push({ step: bound.id, ms, status: 'done' })
       hooks.onStepDone?.(bound.id, ms)
       completed.push(bound)
+      if (bound.step.undo) progress.pending.push(bound.id)
+      progress.current = undefined
     } catch (raw) {
       const ms = Math.round(performance.now() - started)
       timings.push({ step: bound.id, ms, status: 'failed' })
       hooks.onStepFailed?.(bound.id, ms)
       const error = asBerthError(raw, bound.id) as PipelineError
       error.step ??= bound.id
-      error.undoErrors = options.keep ? [] : await undoAll(completed, ctx, timings, hooks)
+      // A failing step rolls back what it made itself; until it returned, it counted as pending.
+      progress.current = undefined
+      progress.phase = 'rollback'
+      error.undoErrors = options.keep ? [] : await undoAll(completed, ctx, timings, hooks, progress)
       error.timings = timings
+      progress.phase = 'done'
       throw error
     }
   }
+  progress.phase = 'done'
   return timings
 }
 
-async function undoAll(completed: BoundStep[], ctx: TaskContext, timings: StepTiming[], hooks: RunHooks) {
+async function undoAll(
+  completed: BoundStep[],
+  ctx: TaskContext,
+  timings: StepTiming[],
+  hooks: RunHooks,
+  progress: PipelineProgress,
+) {
   const errors: Error[] = []
   for (const bound of [...completed].reverse()) {
     if (!bound.step.undo) continue
     const started = performance.now()
+    progress.current = bound.id
     try {
       ctx.settings = bound.step.config?.read(ctx)
       await bound.step.undo(ctx as never)
       timings.push({ step: bound.id, ms: Math.round(performance.now() - started), status: 'undone' })
       hooks.onUndo?.(bound.id)
+      progress.pending = progress.pending.filter((id) => id !== bound.id)
     } catch (error) {
       timings.push({ step: bound.id, ms: Math.round(performance.now() - started), status: 'undo-failed' })
       hooks.onUndo?.(bound.id, error)
       errors.push(new Error(`undo of ${bound.id} failed: ${(error as Error).message}`, { cause: error }))
     }
+    progress.current = undefined
   }
   return errors
 }

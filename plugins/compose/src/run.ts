@@ -1,4 +1,4 @@
-import { OperationError, type Redactor } from '@berth/contract'
+import { bindGroupToSignal, InterruptedError, OperationError, type Redactor } from '@berth/contract'
 import type { ComposeFlavour } from './flavour.js'
 import { LineSplitter, tailLines } from './lines.js'
 
@@ -43,11 +43,17 @@ export interface ComposeResult {
   argv: string[]
   /** null when compose was killed by a signal. */
   exitCode: number | null
+  /** True when the caller's signal aborted the command (Ctrl-C, SIGTERM) and compose was ended. */
+  interrupted: boolean
   stdout: string
   stderr: string
 }
 
-/** Runs one compose command through zx. Never throws for a non-zero exit: see {@link assertComposeOk}. */
+/**
+ * Runs one compose command through zx. Never throws for a non-zero exit: see {@link assertComposeOk}.
+ * Compose runs in its own process group: when `signal` aborts, compose and its helpers are ended
+ * together, and this resolves only once every one of them is gone.
+ */
 export async function runCompose(command: string[], options: RunComposeOptions): Promise<ComposeResult> {
   const args = composeArgs(options.target, command)
   const argv = [...options.flavour.command, ...args]
@@ -55,7 +61,7 @@ export async function runCompose(command: string[], options: RunComposeOptions):
   const child = $({
     cwd: options.cwd,
     env: options.env,
-    signal: options.signal,
+    detached: true,
     quiet: true,
     verbose: false,
     nothrow: true,
@@ -70,9 +76,21 @@ export async function runCompose(command: string[], options: RunComposeOptions):
       ] as const)
     : []
   for (const [stream, splitter] of splitters) child[stream].on('data', (chunk: Buffer) => splitter.push(chunk))
-  const output = await child
+  const group = bindGroupToSignal(child, options.signal)
+  let output: Awaited<typeof child>
+  try {
+    output = await child
+  } finally {
+    await group.settle()
+  }
   for (const [, splitter] of splitters) splitter.flush()
-  return { argv, exitCode: output.exitCode, stdout: output.stdout, stderr: output.stderr }
+  return {
+    argv,
+    exitCode: output.exitCode,
+    stdout: output.stdout,
+    stderr: output.stderr,
+    interrupted: options.signal?.aborted === true,
+  }
 }
 
 /**
@@ -81,13 +99,22 @@ export async function runCompose(command: string[], options: RunComposeOptions):
  */
 export function assertComposeOk(result: ComposeResult, what: string, redactor: Redactor): void {
   if (result.exitCode === 0) return
+  if (result.interrupted) throw new InterruptedError(`interrupted: ${what} was stopped`)
   const tail = redactor.redact(tailLines(`${result.stderr}\n${result.stdout}`, 20))
   const status = result.exitCode === null ? 'was killed' : `exited ${result.exitCode}`
   throw new OperationError(`${what} failed (compose ${status})${tail ? `:\n${tail}` : ''}`, {
     code: 'E_COMPOSE',
-    hint: 'read compose’s output above; `berth sandbox logs` shows the services’ own logs',
+    hint: composeFailureHint(tail),
     details: { exitCode: result.exitCode, output: tail },
   })
+}
+
+/** What to do about a failed compose command, from what compose said. */
+export function composeFailureHint(output: string): string {
+  if (/address pool|non-overlapping IPv4 address pool|no available network/i.test(output)) {
+    return "the Docker engine has no free address range for another network: 'berth doctor' lists orphan stacks ('berth doctor --fix' removes them) and 'berth sandbox list' the instances to finish with 'berth done'; or give the engine more ranges (default-address-pools in /etc/docker/daemon.json)"
+  }
+  return 'read compose’s output above; `berth sandbox logs` shows the services’ own logs'
 }
 
 /** Chunk lists that keep nothing, so a long-running stream does not grow in memory. */

@@ -11,6 +11,14 @@ export const composeLintSchema = z
     allowFixedPorts: names.default([]),
     /** Top-level volumes/networks meant to be shared by all instances (`external: true` or a fixed `name:`). */
     allowShared: names.default([]),
+    /**
+     * Host paths a service may bind-mount although they are sensitive (the Docker socket, `/etc`,
+     * a home folder or its dot folders), as written in the compose file or as the resolved path.
+     * The host's `/` can be allowed too, by writing `/`.
+     */
+    allowMounts: names.default([]),
+    /** Services allowed to publish ports on all interfaces (no host IP, `0.0.0.0`, `::`). */
+    allowAllInterfaces: names.default([]),
   })
   .prefault({})
 

@@ -100,7 +100,7 @@ describe('compose config', () => {
   test('an absent section resolves to complete defaults', () => {
     assert.deepEqual(composeConfigSchema.parse(undefined), {
       profiles: [],
-      lint: { enabled: true, allowFixedPorts: [], allowShared: [] },
+      lint: { enabled: true, allowFixedPorts: [], allowShared: [], allowMounts: [], allowAllInterfaces: [] },
       observability: { mode: 'per-instance' },
     })
   })

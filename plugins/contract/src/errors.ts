@@ -2,7 +2,7 @@
  * Errors are data: a code for machines, a message and a hint for humans, and the exit code the
  * CLI entry maps them to. Plugins throw these; only the CLI turns them into exit codes.
  */
-export type ExitCode = 0 | 1 | 2 | 3 | 4
+export type ExitCode = 0 | 1 | 2 | 3 | 4 | 130
 
 export interface BerthErrorOptions {
   hint?: string
@@ -68,6 +68,16 @@ export class EnvironmentError extends BerthError {
 }
 
 /**
+ * Exit 130 (128 + SIGINT, as shells report Ctrl-C): the user interrupted the command (SIGINT or
+ * SIGTERM). The message says so and what the rollback left, if anything.
+ */
+export class InterruptedError extends BerthError {
+  constructor(message = 'interrupted', options?: BerthErrorOptions) {
+    super('E_INTERRUPTED', 130, message, options)
+  }
+}
+
+/**
  * True for a berth error from any copy of this package: a plugin loaded from its own folder brings
  * its own `@berth/contract`, whose classes are not the runner's, yet its exit codes must hold.
  */
@@ -78,6 +88,6 @@ export function isBerthError(error: unknown): error is BerthError {
     error instanceof Error &&
     typeof candidate?.code === 'string' &&
     typeof candidate.exitCode === 'number' &&
-    [1, 2, 3, 4].includes(candidate.exitCode)
+    [1, 2, 3, 4, 130].includes(candidate.exitCode)
   )
 }

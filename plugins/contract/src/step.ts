@@ -180,6 +180,13 @@ export interface Step<
   outputs?: O
   /** What `run` would do, for `--dry-run` (defaults to the description). */
   plan?(ctx: StepContext<F, C, O>): string | Promise<string>
+  /**
+   * Checks what the declared flag schemas cannot (a compose file against the guardrails, flags
+   * that depend on each other) before the pipeline's FIRST step runs, so `impl` refuses bad input
+   * before it claims or creates anything. Must not change anything; throws a UsageError or
+   * ConfigError. Runs under `--dry-run` too. `ctx.instance` is not known yet.
+   */
+  validate?(ctx: StepContext<F, C, O>): void | Promise<void>
   run(ctx: StepContext<F, C, O>): void | Promise<void>
   /** Reverses what `run` changed; called in reverse order when a later step fails. */
   undo?(ctx: StepContext<F, C, O>): void | Promise<void>

@@ -1,3 +1,4 @@
+export { assertEnvMatchesClaim, type EnvPortMismatch, envPortMismatches } from './env-ports.js'
 export { containerHolders, findPortHolders, processHolders } from './holders.js'
 export {
   layoutProblems,

@@ -7,6 +7,7 @@ import {
   readSection,
   type TaskContext,
 } from '@berth/contract'
+import { assertEnvMatchesClaim } from './env-ports.js'
 import { findPortHolders } from './holders.js'
 import { layoutProblems, type PortLayout, portsConfigSchema, slotPorts } from './layout.js'
 import { defaultSlotPorts } from './preset.js'
@@ -84,6 +85,8 @@ export function portsPlugin(): Plugin {
           if (slot === null || slot === undefined) return
           const ports = instancePorts(ctx, layoutOf(ctx), slot)
           ctx.ports = ports
+          // compose publishes what .env.sandbox says: a hand edit must not slip past this check
+          await assertEnvMatchesClaim(ctx, layoutOf(ctx), ports)
           const holders = await portConflicts(Object.values(ports), ctx.instance?.id)
           if (holders.length > 0) {
             throw new ConflictError(`slot ${slot}: ${describeHolders(holders, ports)}`, {

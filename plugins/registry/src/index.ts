@@ -7,6 +7,14 @@ export {
   type SkippedSlot,
   type StaleRelease,
 } from './claim.js'
+export {
+  acquireInstanceLock,
+  type InstanceLockHolder,
+  instanceLockHolder,
+  instanceLockPath,
+  releaseInstanceLock,
+  staleInstanceLocks,
+} from './instance-lock.js'
 export { ownerAlive, processStartTime, withLock } from './lock.js'
 export { type BlockingClaim, blockingClaims, describeClaim, overlappingClaims } from './overlap.js'
 export { REGISTRY_PLUGIN_VERSION, registryPlugin } from './plugin.js'
@@ -23,5 +31,12 @@ export {
   slotsConfigSchema,
 } from './schema.js'
 export { type SlotView, slotTable } from './slots.js'
-export { readRegistry, registryPaths, type StoreOptions, updateRegistry, writeRegistry } from './store.js'
+export {
+  readRegistry,
+  registryPaths,
+  registryTarget,
+  type StoreOptions,
+  updateRegistry,
+  writeRegistry,
+} from './store.js'
 export { type AssumePorts, describeUpgrade, type RegistryUpgrade, upgradeV1 } from './upgrade.js'

@@ -14,6 +14,7 @@ import {
   UsageError,
 } from '@berth/contract'
 import { claimSlot, releaseInstance, releaseStale } from './claim.js'
+import { diagnoseInstanceLocks, lockStep, releaseHeldLock, repairInstanceLocks } from './lock-step.js'
 import { describeBlocks, listPorts, overlappingClaims } from './overlap.js'
 import { resolveByCwd, resolveByName } from './resolve.js'
 import { type StoredInstance, slotsConfigSchema } from './schema.js'
@@ -39,6 +40,40 @@ function storeOptions(ctx: TaskContext): StoreOptions {
       ctx.output.registryUpgrade = upgrade
     },
   }
+}
+
+/** Two records with one id, one path, or one project's slot: the registry was edited by hand. */
+function duplicateClaims(instances: StoredInstance[]): Diagnosis[] {
+  const found: Diagnosis[] = []
+  const twice = <K>(key: (r: StoredInstance) => K | null, what: (k: K) => string) => {
+    const groups = new Map<K, StoredInstance[]>()
+    for (const record of instances) {
+      const k = key(record)
+      if (k !== null) groups.set(k, [...(groups.get(k) ?? []), record])
+    }
+    for (const [k, records] of groups) {
+      if (records.length < 2) continue
+      found.push({
+        check: 'duplicate claims',
+        status: 'warn',
+        detail: `${what(k)} is registered ${records.length} times: ${records.map((r) => `${r.id} (slot ${r.slot ?? '-'}, ${r.path})`).join('; ')}`,
+        hint: `the registry was edited by hand; keep one: 'berth sandbox release <slot>' drops a claim without touching its folder`,
+      })
+    }
+  }
+  twice(
+    (r) => r.id,
+    (id) => `instance id ${id}`,
+  )
+  twice(
+    (r) => r.path,
+    (path) => `folder ${path}`,
+  )
+  twice(
+    (r) => (r.slot === null ? null : `${r.project}\u0000${r.slot}`),
+    (k) => `slot ${k.split('\u0000')[1]} of ${k.split('\u0000')[0]}`,
+  )
+  return found
 }
 
 /** Loads the instance's `.env.sandbox` (the source of truth for its identity and ports) into ctx.env. */
@@ -87,19 +122,29 @@ export function registryPlugin(): Plugin {
           hint: `the next claim releases it, or run 'berth sandbox release ${stale.slot ?? ''}'`.trim(),
         })
       }
-      found.push(...diagnoseClaimPorts(registry.instances, ctx.config.project))
+      found.push(
+        ...diagnoseClaimPorts(registry.instances, ctx.config.project),
+        ...duplicateClaims(registry.instances),
+        ...(await diagnoseInstanceLocks(ctx.home)),
+      )
       return found
     },
     async repair(ctx, { dryRun }) {
       const ghosts = dryRun
         ? await releaseStale(structuredClone(await readRegistry(ctx.home, storeOptions(ctx))))
         : await updateRegistry(ctx.home, (registry) => releaseStale(registry), storeOptions(ctx))
-      return ghosts.map((ghost) => ({
-        action: `release ghost claim ${ghost.id} (slot ${ghost.slot ?? '-'}, ${ghost.reason}: ${ghost.path})`,
-        status: dryRun ? ('planned' as const) : ('fixed' as const),
-      }))
+      return [
+        ...ghosts.map((ghost) => ({
+          action: `release ghost claim ${ghost.id} (slot ${ghost.slot ?? '-'}, ${ghost.reason}: ${ghost.path})`,
+          status: dryRun ? ('planned' as const) : ('fixed' as const),
+        })),
+        ...(await repairInstanceLocks(ctx.home, dryRun)),
+      ]
     },
+    // After the pipeline and its rollback: the instance is free for the next operation.
+    finalize: (ctx) => releaseHeldLock(ctx),
     steps: {
+      lock: lockStep,
       claim: {
         description: 'registers the instance and claims its slot (lowest free pool slot unless --slot)',
         async run(ctx) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { lstat, mkdir, open, readFile, readlink, realpath, rename, unlink } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { OperationError } from '@berth/contract'
 import type { z } from 'zod'
 import { withLock } from './lock.js'
@@ -87,9 +87,29 @@ function corrupt(file: string, reason: string, cause?: unknown): OperationError 
   })
 }
 
-/** Writes via a temp file, fsync and rename, mode 0600: readers see the old or the new file, never half. */
+/**
+ * The file the registry's bytes live in: `registry.json` itself, or — when it is a symlink (a
+ * synced dotfiles folder, say) — the file it points to, so that writing keeps the link.
+ */
+export async function registryTarget(file: string): Promise<string> {
+  try {
+    if (!(await lstat(file)).isSymbolicLink()) return file
+  } catch {
+    return file
+  }
+  try {
+    return await realpath(file)
+  } catch {
+    return resolve(dirname(file), await readlink(file)) // dangling: create what it points to
+  }
+}
+
+/**
+ * Writes via a temp file, fsync and rename, mode 0600: readers see the old or the new file, never
+ * half. A `registry.json` that is a symlink stays one: its target is replaced instead.
+ */
 export async function writeRegistry(home: string, registry: Registry): Promise<void> {
-  const { file } = registryPaths(home)
+  const file = await registryTarget(registryPaths(home).file)
   const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
   const text = `${JSON.stringify(registrySchema.parse(registry), null, 2)}\n`
   try {
@@ -101,7 +121,7 @@ export async function writeRegistry(home: string, registry: Registry): Promise<v
       await handle.close()
     }
     await rename(temp, file)
-    const dir = await open(home, 'r').catch(() => undefined)
+    const dir = await open(dirname(file), 'r').catch(() => undefined)
     await dir?.sync().catch(() => {})
     await dir?.close()
   } catch (error) {

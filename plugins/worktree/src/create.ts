@@ -1,6 +1,6 @@
 import { mkdir, rm, rmdir } from 'node:fs/promises'
 import { dirname, relative, sep } from 'node:path'
-import { ConflictError, type Logger, OperationError } from '@berth/contract'
+import { ConflictError, InterruptedError, type Logger, OperationError } from '@berth/contract'
 import { listRemotes, REMOTE_TIMEOUT_MS } from './base.js'
 import { firstLine, runGit } from './git.js'
 import { listWorktrees } from './list.js'
@@ -53,10 +53,14 @@ export interface CreatedWorktree {
 export async function createWorktree(options: CreateWorktreeOptions): Promise<CreatedWorktree> {
   const { repoRoot, path, branch, log } = options
   const git = (args: string[], allowFailure = false) => runGit(repoRoot, args, { allowFailure, signal: options.signal })
+  const stopIfInterrupted = () => {
+    if (options.signal?.aborted) throw new InterruptedError()
+  }
   const hasRemote = (await listRemotes(repoRoot)).includes(options.remote)
   if (hasRemote && options.fetch) {
     log.debug(`fetching ${options.remote}`)
     await fetchRemote(options)
+    stopIfInterrupted()
   }
 
   const existing = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], true)
@@ -76,20 +80,30 @@ export async function createWorktree(options: CreateWorktreeOptions): Promise<Cr
     throw new ConflictError(`${path} already exists`, { code: 'E_PATH_EXISTS', hint: 'pick another name' })
   }
 
+  stopIfInterrupted()
   const createdFolders = await createParentFolders(path)
   let createdBranch = false
+  // Recorded before `git worktree add` starts: the folder is this run's unless git says another
+  // run had made it first (two creates racing); an interrupted add is always ours to remove.
+  let ownTree = false
   try {
     if (startPoint !== null) {
+      // Recorded before git runs: a `git branch` stopped half-way may have made the branch, and
+      // the rollback must then delete it (it did not exist a moment ago).
+      createdBranch = true
       const made = await git(['branch', '--no-track', branch, head], true)
       if (made.exitCode !== 0) {
+        stopIfInterrupted()
+        createdBranch = false // git refused: whatever exists under that name is not ours
         throw new ConflictError(`cannot create branch ${branch}: ${firstLine(made.stderr)}`, {
           code: 'E_BRANCH',
           hint: 'another berth run may be creating it right now; try again',
         })
       }
-      createdBranch = true
       log.info(`created branch ${branch} from ${startPoint} (${head.slice(0, 12)})`)
     }
+    stopIfInterrupted()
+    ownTree = true
     let added = await git(['worktree', 'add', path, branch], true)
     // Concurrent `git worktree add`s in one repository race: git reads every other worktree's
     // admin folder, which another add may have created but not filled yet ("failed to read
@@ -100,14 +114,17 @@ export async function createWorktree(options: CreateWorktreeOptions): Promise<Cr
       added = await git(['worktree', 'add', path, branch], true)
     }
     if (added.exitCode !== 0) {
+      stopIfInterrupted()
       const reason = firstLine(added.stderr)
-      const Failure = /already exists|already checked out|is already used by worktree/.test(reason)
-        ? ConflictError
-        : OperationError
+      const taken = /already exists|already checked out|is already used by worktree/.test(reason)
+      if (taken) ownTree = false
+      const Failure = taken ? ConflictError : OperationError
       throw new Failure(`git worktree add ${path} failed: ${reason}`, { details: { stderr: added.stderr.trim() } })
     }
   } catch (error) {
-    await undoCreateWorktree(repoRoot, { path, branch, createdBranch, startPoint, head, createdFolders }, log, false)
+    // What this run's add made — a worktree git finished while its post-checkout hook ran, or what
+    // an interrupted add left — is removed; runGit returns only once git and its hooks are gone.
+    await undoCreateWorktree(repoRoot, { path, branch, createdBranch, startPoint, head, createdFolders }, log, ownTree)
     throw error
   }
   log.info(`created worktree ${path} on ${branch}`)
@@ -135,8 +152,14 @@ export async function undoCreateWorktree(
   }
   await runGit(repoRoot, ['worktree', 'prune'], { allowFailure: true })
   if (created.createdBranch) {
-    const deleted = await runGit(repoRoot, ['branch', '-D', created.branch], { allowFailure: true })
-    if (deleted.exitCode !== 0) log.warn(`could not delete branch ${created.branch}: ${firstLine(deleted.stderr)}`)
+    const exists = await runGit(repoRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${created.branch}`], {
+      allowFailure: true,
+    })
+    const deleted =
+      exists.exitCode === 0 ? await runGit(repoRoot, ['branch', '-D', created.branch], { allowFailure: true }) : exists
+    if (exists.exitCode === 0 && deleted.exitCode !== 0) {
+      log.warn(`could not delete branch ${created.branch}: ${firstLine(deleted.stderr)}`)
+    }
   }
   for (const folder of [...created.createdFolders].reverse()) {
     await rmdir(folder).catch(() => undefined)

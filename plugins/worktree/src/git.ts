@@ -1,4 +1,4 @@
-import { EnvironmentError, OperationError } from '@berth/contract'
+import { bindGroupToSignal, EnvironmentError, OperationError } from '@berth/contract'
 
 /** What one git process printed and how it ended. */
 export interface GitResult {
@@ -29,22 +29,33 @@ const REPOSITORY_OVERRIDES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT
  * input never becomes shell syntax. The process also runs with `dir` as its cwd, so a deleted
  * process cwd cannot break it. Throws EnvironmentError when git or `dir` is missing, and
  * OperationError on a non-zero exit unless `allowFailure`.
+ *
+ * git runs in its own process group: when `signal` aborts (Ctrl-C, SIGTERM), git and everything
+ * it started (hooks) are ended together, and this resolves (exit code null) only once all of them
+ * are gone — so the caller's rollback never races a hook still writing into the worktree.
  */
 export async function runGit(dir: string, args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env }
   for (const name of REPOSITORY_OVERRIDES) delete env[name]
   // zx is loaded on first use, so commands that never run git do not pay for it at start-up.
   const { $ } = await import('zx/core')
-  const output = await $({
+  const child = $({
     cwd: dir,
     env,
     quiet: true,
     nothrow: true,
     verbose: false,
+    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeout ? { timeout: options.timeout } : {}),
   })`git -C ${dir} ${args}`
+  const group = bindGroupToSignal(child, options.signal)
+  let output: Awaited<typeof child>
+  try {
+    output = await child
+  } finally {
+    await group.settle()
+  }
   const result: GitResult = { stdout: output.stdout, stderr: output.stderr, exitCode: output.exitCode }
   if (result.exitCode === 127) {
     throw new EnvironmentError('git is not installed or not on PATH', {

@@ -92,6 +92,7 @@ export function resolveConfig(
   plugins: Plugin[],
   repoRoot: string | undefined,
   extraProblems: string[] = [],
+  cwd: string = process.cwd(),
 ): ResolvedConfig {
   const shape = configShape(plugins)
   const raw = applyPresets(found.raw, new Set(Object.keys(shape)))
@@ -105,7 +106,8 @@ export function resolveConfig(
     )
   }
   const data = parsed.data as Record<string, unknown>
-  const root = found.file ? dirname(found.file) : (repoRoot ?? process.cwd())
+  // `--cwd DIR` stands for the working folder everywhere: the default root and project come from it.
+  const root = found.file ? dirname(found.file) : (repoRoot ?? cwd)
   const project = (data.project as string | undefined) ?? (slugify(basename(repoRoot ?? root)) || 'berth')
   const sections: Record<string, unknown> = {}
   for (const section of Object.keys(shape)) if (!(section in coreConfigShape)) sections[section] = data[section]

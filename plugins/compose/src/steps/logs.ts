@@ -25,6 +25,12 @@ export function parseTail(value: string | boolean | undefined): string | undefin
 export function composeLogsStep(output: LogsOutput): Step {
   return {
     description: "the instance's service logs ([service] --follow --tail N), secrets redacted",
+    validate(ctx) {
+      if (ctx.args.flags.follow === true && ctx.args.flags.json === true)
+        throw new UsageError('--follow cannot be combined with --json', { hint: 'drop one of them' })
+      parseTail(ctx.args.flags.tail)
+      serviceNames(ctx)
+    },
     async run(ctx) {
       const session = await composeSession(ctx, 'compose.logs')
       assertFilesExist(session.files)

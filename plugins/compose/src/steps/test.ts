@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { OperationError, type Step, type TaskContext, UsageError } from '@berth/contract'
+import { InterruptedError, OperationError, type Step, type TaskContext, UsageError } from '@berth/contract'
 import { composeEnvironment } from '../project.js'
 import { runCompose } from '../run.js'
 import { type ComposeTestConfig, composeTestConfigSchema } from '../schema.js'
@@ -47,6 +47,9 @@ export function composeTestStep(output: LogsOutput): Step {
     // Runs the tests and writes artifacts: under --dry-run only the plan is printed.
     effect: 'write',
     plan: (ctx) => `compose run --rm ${serviceName(ctx)} ${ctx.args.positionals.join(' ')}`.trim(),
+    validate(ctx) {
+      serviceName(ctx)
+    },
     async run(ctx) {
       const session = await composeSession(ctx, 'compose.test')
       assertFilesExist(session.files)
@@ -71,7 +74,7 @@ export function composeTestStep(output: LogsOutput): Step {
         env,
         onLine: write,
       })
-      if (ctx.signal.aborted) throw new OperationError('interrupted', { code: 'E_INTERRUPTED' })
+      if (ctx.signal.aborted) throw new InterruptedError()
       if (result.exitCode !== 0 && /No such service/i.test(result.stderr)) {
         await rmdir(artifactsDir).catch(() => {})
         throw new UsageError(`the compose project has no service ${JSON.stringify(service)}`, {

@@ -56,26 +56,6 @@ export function isAllInterfaces(hostIp: string | undefined): boolean {
   return hostIp === undefined || hostIp === '' || hostIp === '0.0.0.0' || hostIp === '::'
 }
 
-// Spelled out so nothing mistakes it for a template placeholder.
-const BRACED_HOME = '$' + '{HOME}'
-
-const HOST_ROOTS = new Map([
-  ['/', 'root filesystem /'],
-  ['~', 'home directory ~'],
-  ['$HOME', 'home directory $HOME'],
-  [BRACED_HOME, `home directory ${BRACED_HOME}`],
-])
-
-/**
- * For a bind-mount source that is exactly the host's `/`, `~`, `$HOME` or `${HOME}` (trailing
- * slashes ignored), a description of it; undefined for anything narrower.
- */
-export function hostRootMount(source: string): string | undefined {
-  let normalised = source.trim().replace(/\/{2,}/g, '/')
-  if (normalised.length > 1) normalised = normalised.replace(/\/+$/, '')
-  return HOST_ROOTS.get(normalised)
-}
-
 /** The source of a short-syntax volume entry (`SOURCE:TARGET[:MODE]`), or undefined for an anonymous volume. */
 export function volumeSource(text: string): string | undefined {
   const parts = splitOutside(text.trim(), ':')

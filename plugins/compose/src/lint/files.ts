@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs'
-import { isAbsolute, relative } from 'node:path'
-import { addProblem, type LintOptions, type LintReport } from './lint-report.js'
-import { ComposeWalker } from './lint-walker.js'
-import { yaml } from './yaml-lazy.js'
+import { dirname, isAbsolute, relative } from 'node:path'
+import { yaml } from '../yaml-lazy.js'
+import { addProblem, type LintOptions, type LintReport } from './report.js'
+import { ComposeWalker } from './walker.js'
 
 /**
- * Checks compose files for what breaks running several instances side by side: fixed container
- * names, literal host ports, shared (external or fixed-name) volumes and networks, bind mounts of
- * `/` or the home directory (errors), and ports published on every interface or host networking
- * (warnings). Each problem names the file, line and service.
+ * Checks compose files, as compose will resolve them, for what breaks running several instances
+ * side by side or exposes the host. Errors: fixed container names, host ports and volume/network
+ * names that are the same in every instance (literal, or `${VAR:-default}` with VAR not
+ * per-instance), external volumes/networks, ports published on all interfaces, bind mounts of
+ * the host's `/`, the Docker socket, `/etc`, home folders and their dot folders. Warnings: host
+ * networking, host namespaces (`pid`/`ipc`/`uts: host`), `privileged`, `cap_add`. Each problem
+ * names the file, line and service; the config's allow-lists exempt by name.
  */
 export function lintComposeFiles(files: string[], options: LintOptions = {}): LintReport {
   const report: LintReport = { errors: [], warnings: [] }
@@ -29,7 +32,8 @@ export function lintComposeFiles(files: string[], options: LintOptions = {}): Li
       })
       continue
     }
-    const found = lintComposeText(text, shown, options)
+    // Relative bind sources start at the project folder: the first file's folder, as compose does.
+    const found = lintComposeText(text, shown, { projectDir: dirname(files[0] ?? file), ...options })
     report.errors.push(...found.errors)
     report.warnings.push(...found.warnings)
   }

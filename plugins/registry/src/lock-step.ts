@@ -1,0 +1,74 @@
+import { unlink } from 'node:fs/promises'
+import type { Diagnosis, Repair, Step, TaskContext } from '@berth/contract'
+import { OperationError } from '@berth/contract'
+import {
+  acquireInstanceLock,
+  type InstanceLockHolder,
+  instanceLockHolder,
+  releaseInstanceLock,
+  staleInstanceLocks,
+} from './instance-lock.js'
+
+/** What `registry.lock` holds for the rest of the pipeline (`ctx.state.registryLock`). */
+interface HeldLock {
+  holder: InstanceLockHolder
+}
+
+/** `berth sandbox up`, `berth impl x`: how a lock names its holder's command. */
+export function commandLine(ctx: TaskContext): string {
+  const words = ['berth', ...ctx.task.split('.')]
+  if (ctx.request.name) words.push(ctx.request.name)
+  return words.join(' ')
+}
+
+/**
+ * `registry.lock`: one operation per instance. Takes the instance's lock before the pipeline
+ * changes anything (right after the instance is planned or resolved) and keeps it through any
+ * rollback; the plugin's `finalize` releases it. A second operation on the same instance exits 3
+ * at once, `busy: <pid> <command>`. Under `--dry-run` it only checks.
+ */
+export const lockStep: Step = {
+  description: 'take the instance lock: one operation per instance at a time (busy: exit 3)',
+  effect: 'read',
+  async run(ctx) {
+    const instance = ctx.instance
+    if (!instance) throw new OperationError('registry.lock needs an instance from an earlier step')
+    if (ctx.args.flags['dry-run'] === true) {
+      const holder = await instanceLockHolder(ctx.home, instance.id)
+      if (holder) ctx.log.warn(`busy: ${holder.pid} ${holder.command} is working on ${instance.id}`)
+      return
+    }
+    const holder = await acquireInstanceLock(ctx.home, instance.id, commandLine(ctx))
+    ctx.state.registryLock = { holder } satisfies HeldLock
+    ctx.log.debug(`holding the lock of ${instance.id}`)
+  },
+}
+
+/** Releases the lock this command holds, if any (the registry plugin's `finalize`). */
+export async function releaseHeldLock(ctx: TaskContext): Promise<void> {
+  const held = ctx.state.registryLock as HeldLock | undefined
+  if (!held) return
+  await releaseInstanceLock(ctx.home, held.holder)
+  delete ctx.state.registryLock
+}
+
+/** `doctor`: locks whose holder died name an interrupted operation. */
+export async function diagnoseInstanceLocks(home: string): Promise<Diagnosis[]> {
+  return (await staleInstanceLocks(home)).map(({ holder }) => ({
+    check: 'interrupted operation',
+    status: 'warn' as const,
+    detail: `${holder.command} (pid ${holder.pid}, started ${holder.acquiredAt}) died while working on ${holder.instance}`,
+    hint: `the next command takes its lock over; 'berth doctor --fix' removes it. See the other findings for what it left`,
+  }))
+}
+
+/** `doctor --fix`: removes the locks of dead holders. */
+export async function repairInstanceLocks(home: string, dryRun: boolean): Promise<Repair[]> {
+  const repairs: Repair[] = []
+  for (const { path, holder } of await staleInstanceLocks(home)) {
+    const action = `remove the lock ${holder.command} (pid ${holder.pid}, dead) left on ${holder.instance}`
+    if (!dryRun) await unlink(path).catch(() => {})
+    repairs.push({ action, status: dryRun ? 'planned' : 'fixed' })
+  }
+  return repairs
+}
