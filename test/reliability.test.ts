@@ -72,9 +72,22 @@ after(
   { timeout: 120_000 },
 )
 
-/** Checks that are not `ok`, as `check: detail` lines, for an exact comparison. */
+/**
+ * Checks that are not `ok`, for an exact comparison — but `interrupted operation`, which every kill
+ * test expects (see {@link assertKilledImplNamed}).
+ */
 function problems(json: { checks: Check[] }): Check[] {
-  return json.checks.filter((c) => c.status !== 'ok')
+  return json.checks.filter((c) => c.status !== 'ok' && c.check !== 'interrupted operation')
+}
+
+/** The lock a SIGKILLed `impl x` held names it: `berth impl x (pid N, started …) died while working on <id>`. */
+function assertKilledImplNamed(json: { checks: Check[] }, rel: RelRepo): void {
+  const interrupted = json.checks.filter((c) => c.check === 'interrupted operation')
+  assert.equal(interrupted.length, 1, describeChecks(json))
+  assert.match(
+    interrupted[0]!.detail,
+    new RegExp(`^berth impl x \\(pid \\d+, .* died while working on ${rel.id('x')}$`),
+  )
 }
 
 function describeChecks(json: { checks: Check[] }): string {
@@ -249,6 +262,7 @@ describe('reliability', { concurrency: true }, () => {
 
       const report = await doctor(rel)
       expectExit(report, 0, 'doctor')
+      assertKilledImplNamed(report.json, rel)
       const found = problems(report.json)
       assert.deepEqual(
         found.map((c) => c.check),
@@ -285,6 +299,7 @@ describe('reliability', { concurrency: true }, () => {
 
       const report = await doctor(rel)
       expectExit(report, 0, 'doctor')
+      assertKilledImplNamed(report.json, rel)
       const found = problems(report.json)
       assert.deepEqual(
         found.map((c) => c.check),
@@ -343,6 +358,7 @@ describe('reliability', { concurrency: true }, () => {
 
       const report = await doctor(rel)
       expectExit(report, 0, 'doctor')
+      assertKilledImplNamed(report.json, rel)
       const found = problems(report.json)
       assert.deepEqual(
         found.map((c) => c.check),
@@ -360,9 +376,9 @@ describe('reliability', { concurrency: true }, () => {
       expectExit(fixed, 0, 'doctor --fix')
       const repairs = fixed.json.repairs as RepairLine[]
       assert.deepEqual(
-        repairs.filter((r) => r.status === 'fixed'),
+        repairs.filter((r) => r.status === 'fixed' && !r.action.startsWith('remove the lock')),
         [],
-        'nothing of a registered instance is removed',
+        'nothing of a registered instance is removed (only the dead holder’s lock)',
       )
       assert.ok(
         repairs.some((r) => r.status === 'skipped' && r.action.includes(`leave ${id}'s stack alone`)),
@@ -390,6 +406,7 @@ describe('reliability', { concurrency: true }, () => {
 
       const report = await doctor(rel)
       expectExit(report, 0, 'doctor')
+      assertKilledImplNamed(report.json, rel)
       assert.deepEqual(problems(report.json), [], describeChecks(report.json))
       const stack = checksAbout(report.json, `${id}:`).find((c) => c.check === 'instance stack')
       assert.equal(stack?.detail, `${id}: running, 2/2 container(s) running`)

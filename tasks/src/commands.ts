@@ -227,9 +227,14 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['doctor'],
-    summary: 'check git, the Docker engine, compose flavour, op, the registry, stale claims and orphans',
+    summary:
+      'check git, the Docker engine, compose flavour, op, the registry, stale claims, interrupted operations, orphans and unregistered worktrees',
     options: {
-      fix: { type: 'boolean', description: 'repair what is safe (ghost claims, orphan stacks, missing .env.sandbox)' },
+      fix: {
+        type: 'boolean',
+        description:
+          'repair what is safe (ghost claims, dead locks, abandoned rollbacks, orphan stacks, clean unregistered worktrees, .env.sandbox)',
+      },
       'dry-run': { type: 'boolean', description: 'with --fix: list the repairs, change nothing' },
     },
     pipeline: 'doctor',

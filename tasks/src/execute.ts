@@ -149,7 +149,13 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
   }
   const log = createLogger(outputOptions)
   let context: TaskContext | undefined
-  const interrupts = watchInterrupts(log, outputOptions, () => context)
+  let loadedPlugins: Plugin[] = []
+  const interrupts = watchInterrupts(
+    log,
+    outputOptions,
+    () => context,
+    () => loadedPlugins,
+  )
   try {
     const cwd = resolve(peekValue(argv, 'cwd') ?? process.cwd())
     if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
@@ -164,6 +170,7 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
       return 0
     }
     const { repo, config, plugins, pipelines, stepFlags } = loaded
+    loadedPlugins = plugins
     const invocation = parseInvocation(argv, command, stepFlagOptions(stepFlags))
     if ('help' in invocation) {
       process.stdout.write(invocation.help)

@@ -43,7 +43,10 @@ export function rootHelp(version: string): string {
     ...optionLines(GLOBAL_OPTIONS),
     '      --version              print the version',
   )
-  lines.push('', 'Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 conflict, 4 environment missing.')
+  lines.push(
+    '',
+    'Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 conflict (or busy), 4 environment missing, 130 interrupted.',
+  )
   lines.push("Run 'berth <command> --help' for a command's options.")
   return `${lines.join('\n')}\n`
 }

@@ -1,4 +1,4 @@
-import { type BerthError, InterruptedError, type TaskContext } from '@berth/contract'
+import { type BerthError, InterruptedError, type Plugin, type TaskContext } from '@berth/contract'
 import { type OutputOptions, type RunLogger, renderError } from './output.js'
 import type { PipelineError, PipelineProgress, StepTiming } from './runner.js'
 
@@ -21,7 +21,8 @@ export interface InterruptWatch {
 export function watchInterrupts(
   log: RunLogger,
   output: OutputOptions,
-  context: () => Pick<TaskContext, 'instance'> | undefined,
+  context: () => TaskContext | undefined,
+  plugins: () => Plugin[],
 ): InterruptWatch {
   const abort = new AbortController()
   const progress: PipelineProgress = { phase: 'validate', pending: [] }
@@ -48,15 +49,28 @@ export function watchInterrupts(
       return
     }
     const left = leftBehind(progress)
-    const instance = context()?.instance
+    const ctx = context()
+    const instance = ctx?.instance
+    // Recorded (synchronously) for `doctor --fix`, which finishes the rollback later.
+    if (ctx && left.length > 0) {
+      for (const plugin of plugins()) {
+        try {
+          plugin.abandon?.(ctx, left)
+        } catch {
+          // berth is exiting; the message below still names what is left
+        }
+      }
+    }
     const where = instance ? ` by ${instance.id} (${instance.path})` : ''
     const error = new InterruptedError(
       left.length > 0
-        ? `interrupted (${first ?? signal}) during the rollback; left behind${where}: ${left.join(', ')}`
+        ? `interrupted (${first ?? signal}) during the rollback; left behind${where}: ${left.join(', ')} (recorded for 'berth doctor --fix')`
         : `interrupted (${first ?? signal}); nothing is left behind`,
       {
         ...(left.length > 0
-          ? { hint: "run 'berth doctor' to see what is left and 'berth doctor --fix' to remove what is safe to remove" }
+          ? {
+              hint: "run 'berth doctor --fix': it finishes this rollback (it removes only what berth made, never unpushed work)",
+            }
           : {}),
         details: { signal: first ?? signal, leftBehind: left },
       },

@@ -35,6 +35,12 @@ export interface Plugin {
    * evidence of a failed run. Errors here are reported as warnings, never replace the outcome.
    */
   finalize?(ctx: TaskContext, outcome: PipelineOutcome): void | Promise<void>
+  /**
+   * The user stopped a rollback (a third Ctrl-C): berth exits right after this call. Synchronous,
+   * so it can only record — e.g. which steps' changes are `leftBehind`, for `doctor --fix` to
+   * finish the rollback later. Errors are ignored.
+   */
+  abandon?(ctx: TaskContext, leftBehind: string[]): void
 }
 
 export interface Repair {

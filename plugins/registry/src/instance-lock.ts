@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ConflictError, OperationError } from '@berth/contract'
@@ -18,6 +19,11 @@ export interface InstanceLockHolder {
   command: string
   instance: string
   acquiredAt: string
+  /**
+   * Set when the user stopped the operation's rollback (a third Ctrl-C): the steps whose changes
+   * are left. `doctor --fix` finishes that rollback.
+   */
+  abandoned?: { at: string; leftBehind: string[] } | undefined
 }
 
 export function instanceLocksDir(home: string): string {
@@ -87,6 +93,15 @@ export async function releaseInstanceLock(home: string, holder: InstanceLockHold
   if (typeof current === 'object' && current.pid === holder.pid && current.acquiredAt === holder.acquiredAt) {
     await unlink(path).catch(() => {})
   }
+}
+
+/**
+ * Marks the held lock as abandoned, naming what the stopped rollback left (synchronous: berth is
+ * about to exit). The file then outlives the process as the record `doctor --fix` acts on.
+ */
+export function markAbandoned(home: string, holder: InstanceLockHolder, leftBehind: string[]): void {
+  const record: InstanceLockHolder = { ...holder, abandoned: { at: new Date().toISOString(), leftBehind } }
+  writeFileSync(instanceLockPath(home, holder.instance), `${JSON.stringify(record)}\n`, { mode: 0o600 })
 }
 
 /** The live holder of instance `id`'s lock, if any. */

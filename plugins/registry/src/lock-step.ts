@@ -5,9 +5,11 @@ import {
   acquireInstanceLock,
   type InstanceLockHolder,
   instanceLockHolder,
+  markAbandoned,
   releaseInstanceLock,
   staleInstanceLocks,
 } from './instance-lock.js'
+import type { Registry } from './schema.js'
 
 /** What `registry.lock` holds for the rest of the pipeline (`ctx.state.registryLock`). */
 interface HeldLock {
@@ -52,23 +54,69 @@ export async function releaseHeldLock(ctx: TaskContext): Promise<void> {
   delete ctx.state.registryLock
 }
 
-/** `doctor`: locks whose holder died name an interrupted operation. */
-export async function diagnoseInstanceLocks(home: string): Promise<Diagnosis[]> {
-  return (await staleInstanceLocks(home)).map(({ holder }) => ({
-    check: 'interrupted operation',
-    status: 'warn' as const,
-    detail: `${holder.command} (pid ${holder.pid}, started ${holder.acquiredAt}) died while working on ${holder.instance}`,
-    hint: `the next command takes its lock over; 'berth doctor --fix' removes it. See the other findings for what it left`,
-  }))
+/** The registry plugin's `abandon`: the held lock records what the stopped rollback left. */
+export function recordAbandoned(ctx: TaskContext, leftBehind: string[]): void {
+  const held = ctx.state.registryLock as HeldLock | undefined
+  if (held) markAbandoned(ctx.home, held.holder, leftBehind)
 }
 
-/** `doctor --fix`: removes the locks of dead holders. */
-export async function repairInstanceLocks(home: string, dryRun: boolean): Promise<Repair[]> {
+/** An abandoned `impl` / `spec`: the rollback `doctor --fix` finishes by releasing its claim. */
+function abandonedCreation(holder: InstanceLockHolder): boolean {
+  return holder.abandoned !== undefined && /^berth (impl|spec) /.test(holder.command)
+}
+
+/** `doctor`: locks whose holder died name an interrupted operation (and an abandoned rollback). */
+export async function diagnoseInstanceLocks(home: string): Promise<Diagnosis[]> {
+  return (await staleInstanceLocks(home)).map(({ holder }) =>
+    holder.abandoned
+      ? {
+          check: 'interrupted operation',
+          status: 'warn' as const,
+          detail: `${holder.command} (pid ${holder.pid}) was stopped during its rollback at ${holder.abandoned.at}; left: ${holder.abandoned.leftBehind.join(', ')}`,
+          hint: abandonedCreation(holder)
+            ? `'berth doctor --fix' finishes the rollback: it releases the claim of ${holder.instance}, then removes its worktree (unless it holds work) and its stack`
+            : `'berth doctor --fix' removes the lock; see the other findings for what the run left`,
+        }
+      : {
+          check: 'interrupted operation',
+          status: 'warn' as const,
+          detail: `${holder.command} (pid ${holder.pid}, started ${holder.acquiredAt}) died while working on ${holder.instance}`,
+          hint: `the next command takes its lock over; 'berth doctor --fix' removes it. See the other findings for what it left`,
+        },
+  )
+}
+
+/**
+ * `doctor --fix`: removes the locks of dead holders. For an `impl` / `spec` whose rollback the
+ * user stopped, it also releases the instance's claim — the rollback's last step; the worktree
+ * and compose repairs that run after this one then find an unregistered worktree (removed unless
+ * it holds work) and an orphan stack (removed once its checkout is gone).
+ */
+export async function repairInstanceLocks(
+  home: string,
+  dryRun: boolean,
+  release: (id: string) => Promise<boolean>,
+): Promise<Repair[]> {
   const repairs: Repair[] = []
   for (const { path, holder } of await staleInstanceLocks(home)) {
+    if (abandonedCreation(holder)) {
+      const action = `finish the rollback of ${holder.command}: release the claim of ${holder.instance}`
+      if (dryRun) repairs.push({ action, status: 'planned' })
+      else {
+        const released = await release(holder.instance)
+        repairs.push({ action, status: 'fixed', ...(released ? {} : { detail: 'it was not registered any more' }) })
+      }
+    }
     const action = `remove the lock ${holder.command} (pid ${holder.pid}, dead) left on ${holder.instance}`
     if (!dryRun) await unlink(path).catch(() => {})
     repairs.push({ action, status: dryRun ? 'planned' : 'fixed' })
   }
   return repairs
+}
+
+/** Removes instance `id` from `registry`; true when it was there. */
+export function dropInstance(registry: Registry, id: string): boolean {
+  const before = registry.instances.length
+  registry.instances = registry.instances.filter((r) => r.id !== id)
+  return registry.instances.length < before
 }

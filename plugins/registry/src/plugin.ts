@@ -14,7 +14,14 @@ import {
   UsageError,
 } from '@berth/contract'
 import { claimSlot, releaseInstance, releaseStale } from './claim.js'
-import { diagnoseInstanceLocks, lockStep, releaseHeldLock, repairInstanceLocks } from './lock-step.js'
+import {
+  diagnoseInstanceLocks,
+  dropInstance,
+  lockStep,
+  recordAbandoned,
+  releaseHeldLock,
+  repairInstanceLocks,
+} from './lock-step.js'
 import { describeBlocks, listPorts, overlappingClaims } from './overlap.js'
 import { resolveByCwd, resolveByName } from './resolve.js'
 import { type StoredInstance, slotsConfigSchema } from './schema.js'
@@ -138,11 +145,14 @@ export function registryPlugin(): Plugin {
           action: `release ghost claim ${ghost.id} (slot ${ghost.slot ?? '-'}, ${ghost.reason}: ${ghost.path})`,
           status: dryRun ? ('planned' as const) : ('fixed' as const),
         })),
-        ...(await repairInstanceLocks(ctx.home, dryRun)),
+        ...(await repairInstanceLocks(ctx.home, dryRun, (id) =>
+          updateRegistry(ctx.home, (registry) => dropInstance(registry, id), storeOptions(ctx)),
+        )),
       ]
     },
     // After the pipeline and its rollback: the instance is free for the next operation.
     finalize: (ctx) => releaseHeldLock(ctx),
+    abandon: recordAbandoned,
     steps: {
       lock: lockStep,
       claim: {

@@ -1,6 +1,7 @@
 import type { Plugin } from '@berth/contract'
 import { worktreeConfigSchema } from './config.js'
 import { diagnoseWorktrees } from './diagnose.js'
+import { repairWorktrees } from './repair.js'
 import { checkStep } from './steps/check.js'
 import { createStep } from './steps/create.js'
 import { detectStep } from './steps/detect.js'
@@ -21,6 +22,7 @@ export function worktreePlugin(_options: WorktreePluginOptions = {}): Plugin {
     version: WORKTREE_PLUGIN_VERSION,
     config: { worktree: worktreeConfigSchema },
     diagnose: diagnoseWorktrees,
+    repair: repairWorktrees,
     steps: {
       detect: detectStep,
       plan: planStep,

@@ -58,22 +58,41 @@ export function envPlugin(): Plugin {
     config: { url: urlConfigSchema },
     async diagnose(ctx) {
       const missing = await instancesWithoutEnvFile(ctx)
-      return missing.map((instance) => ({
+      const found = missing.map((instance) => ({
         check: 'env file',
         status: 'warn' as const,
         detail: `${instance.id} has no .env.sandbox at ${instance.path}`,
         hint: "'berth doctor --fix' writes it again from the registry",
       }))
+      for (const { instance, differences } of await envFilesOffClaim(ctx)) {
+        found.push({
+          check: 'env file',
+          status: 'warn' as const,
+          detail: `${instance.id}: ${join(instance.path, '.env.sandbox')} differs from its claim: ${differences.join(', ')}`,
+          hint: "'berth doctor --fix' writes it again from the registry (sandbox up refuses to start it as it is)",
+        })
+      }
+      return found
     },
     async repair(ctx, { dryRun }) {
       const repairs: Repair[] = []
-      for (const instance of await instancesWithoutEnvFile(ctx)) {
+      const rewrite = [
+        ...(await instancesWithoutEnvFile(ctx)).map((instance) => ({ instance, why: '' })),
+        ...(await envFilesOffClaim(ctx)).map(({ instance, differences }) => ({
+          instance,
+          why: `, was ${differences.join(', ')}`,
+        })),
+      ]
+      for (const { instance, why } of rewrite) {
         const file = join(instance.path, '.env.sandbox')
         if (!dryRun) {
           const extra = await ctx.services.instanceEnv?.(instance)
           await writeEnvFile(file, { ...sandboxEnv(ctx, instance), ...extra }, instance.id)
         }
-        repairs.push({ action: `write ${file} (slot ${instance.slot})`, status: dryRun ? 'planned' : 'fixed' })
+        repairs.push({
+          action: `write ${file} (slot ${instance.slot}${why})`,
+          status: dryRun ? 'planned' : 'fixed',
+        })
       }
       return repairs
     },
@@ -183,6 +202,32 @@ async function writeEnvFile(file: string, values: Record<string, string>, id: st
 }
 
 /** Registered instances with a slot whose folder exists but whose `.env.sandbox` is missing. */
+/**
+ * Registered instances whose `.env.sandbox` gives the slot or a port another value than the
+ * claim (a hand edit): `KTRDR_API_PORT=8002 (claim: 8001)` for each difference.
+ */
+async function envFilesOffClaim(ctx: TaskContext): Promise<{ instance: InstanceRecord; differences: string[] }[]> {
+  const off: { instance: InstanceRecord; differences: string[] }[] = []
+  for (const instance of (await ctx.services.listInstances?.()) ?? []) {
+    const file = join(instance.path, '.env.sandbox')
+    if (instance.slot === null || !existsSync(file)) continue
+    let written: Record<string, string>
+    try {
+      written = parseEnvFile(await readFile(file, 'utf8'), file)
+    } catch (error) {
+      off.push({ instance, differences: [`unreadable (${(error as Error).message})`] })
+      continue
+    }
+    const expected = sandboxEnv(ctx, instance)
+    const differences = Object.entries(expected)
+      .filter(([name]) => name !== 'COMPOSE_PROJECT_NAME' && name !== 'INSTANCE_ID')
+      .filter(([name, value]) => written[name] !== undefined && written[name] !== value)
+      .map(([name, value]) => `${name}=${written[name]!.slice(0, 40)} (claim: ${value})`)
+    if (differences.length > 0) off.push({ instance, differences })
+  }
+  return off
+}
+
 async function instancesWithoutEnvFile(ctx: TaskContext): Promise<InstanceRecord[]> {
   const instances = (await ctx.services.listInstances?.()) ?? []
   return instances.filter((i) => i.slot !== null && existsSync(i.path) && !existsSync(join(i.path, '.env.sandbox')))

@@ -54,7 +54,8 @@ async function undoUp(ctx: TaskContext): Promise<void> {
   const session = await composeSession(ctx, 'compose.up (undo)')
   if (composeState(ctx)?.existedBefore) {
     ctx.log.info(`stopping compose project ${session.project} (its volumes existed before, so they are kept)`)
-    const result = await runCompose(['down', '--remove-orphans'], session.options)
+    // No abort signal: a rollback must finish even after Ctrl-C (see tearDownProject).
+    const result = await runCompose(['down', '--remove-orphans'], { ...session.options, signal: undefined })
     assertComposeOk(result, `compose down of ${session.project}`, ctx.redactor)
     return
   }
