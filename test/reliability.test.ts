@@ -207,14 +207,15 @@ describe('the environment fails under berth', { concurrency: false }, () => {
     const before = registryBytes(home)
     assert.ok(before)
 
-    // Fill the tmpfs, then free exactly one page: the lock file fits, the new registry does not.
+    // Fill the tmpfs, then free exactly two pages: the two lock files fit (the instance lock, taken
+    // first, and registry.lock), the new registry does not.
     const filler = join(home, 'filler')
     try {
       for (;;) writeFileSync(filler, Buffer.alloc(4096), { flag: 'a' })
     } catch (error) {
       assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC')
     }
-    truncateSync(filler, statSync(filler).size - 4096)
+    truncateSync(filler, statSync(filler).size - 8192)
     const full = await berth(['sandbox', 'init'], { cwd: repos[1]!, home })
     expectExit(full, 1, 'sandbox init on a full disk')
     assert.ok(full.stderr.includes(`could not write ${join(home, 'registry.json')}`), full.stderr)
@@ -222,10 +223,11 @@ describe('the environment fails under berth', { concurrency: false }, () => {
     assert.match(full.stderr, /the previous registry is intact/)
     assert.deepEqual(registryBytes(home), before, 'registry.json is byte-identical')
     assert.deepEqual(
-      readdirSync(home).filter((f) => f !== 'filler' && f !== 'registry.json'),
+      readdirSync(home).filter((f) => f !== 'filler' && f !== 'registry.json' && f !== 'locks'),
       [],
       'no temp file and no lock are left',
     )
+    assert.deepEqual(readdirSync(join(home, 'locks')), [], 'no instance lock is left')
     assert.equal(existsSync(join(repos[1]!, '.env.sandbox')), false, 'nothing was written for two')
 
     // Not even the lock fits.
@@ -234,7 +236,11 @@ describe('the environment fails under berth', { concurrency: false }, () => {
     } catch {}
     const fuller = await berth(['sandbox', 'init'], { cwd: repos[1]!, home })
     expectExit(fuller, 1, 'sandbox init on a completely full disk')
-    assert.ok(fuller.stderr.includes(join(home, 'registry.lock')), fuller.stderr)
+    // The first lock it takes is the instance's (one operation per instance), then registry.lock.
+    assert.ok(
+      fuller.stderr.includes(join(home, 'locks')) || fuller.stderr.includes(join(home, 'registry.lock')),
+      fuller.stderr,
+    )
     assert.deepEqual(registryBytes(home), before)
 
     rmSync(filler)
