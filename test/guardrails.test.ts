@@ -83,7 +83,7 @@ describe('guardrails and validation before anything is created', { concurrency: 
     t.after(() => rel.cleanup())
     const before = await branches(rel.repo)
     const impl = expectExit(await rel.run(['impl', 'x', '--timeout', 'abc']), 2, 'impl --timeout abc')
-    assert.match(impl.stderr, /--timeout must be a positive number of seconds, got "abc"/)
+    assert.match(impl.stderr, /--timeout "abc": must be a positive number of seconds/)
     assert.doesNotMatch(impl.stderr, /registry\.claim|worktree\.create/, 'no step ran')
     assert.equal(existsSync(rel.tree('x')), false)
     assert.deepEqual(await branches(rel.repo), before)

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs'
-import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rmdir, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ConflictError, OperationError } from '@berth/contract'
 import { ownerAlive, processStartTime } from './lock.js'
@@ -40,7 +40,6 @@ export function instanceLockPath(home: string, id: string): string {
  */
 export async function acquireInstanceLock(home: string, id: string, command: string): Promise<InstanceLockHolder> {
   const path = instanceLockPath(home, id)
-  await mkdir(instanceLocksDir(home), { recursive: true, mode: 0o700 })
   const startTime = await processStartTime(process.pid)
   const self: InstanceLockHolder = {
     pid: process.pid,
@@ -51,6 +50,8 @@ export async function acquireInstanceLock(home: string, id: string, command: str
   }
   for (let attempt = 0; attempt < 50; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30))
+    // Made afresh each time: a release removes the folder once it is empty.
+    await mkdir(instanceLocksDir(home), { recursive: true, mode: 0o700 })
     try {
       const handle = await open(path, 'wx', 0o600)
       try {
@@ -63,7 +64,9 @@ export async function acquireInstanceLock(home: string, id: string, command: str
       await handle.close()
       return self
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') continue // another release removed the empty folder just now
+      if (code !== 'EEXIST') {
         if (error instanceof OperationError) throw error
         throw new OperationError(`cannot create the lock ${path}: ${(error as Error).message}`, { cause: error })
       }
@@ -93,6 +96,8 @@ export async function releaseInstanceLock(home: string, holder: InstanceLockHold
   if (typeof current === 'object' && current.pid === holder.pid && current.acquiredAt === holder.acquiredAt) {
     await unlink(path).catch(() => {})
   }
+  // BERTH_HOME keeps no empty folder behind (another holder's lock keeps it: ENOTEMPTY).
+  await rmdir(instanceLocksDir(home)).catch(() => {})
 }
 
 /**
