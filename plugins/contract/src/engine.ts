@@ -124,6 +124,22 @@ export function projectContainerList(project: string, options?: EngineRequestOpt
   return engineRequest<EngineContainer[]>(`/containers/json?all=1&filters=${filters}`, options)
 }
 
+/**
+ * How many containers and volumes the engine holds for compose project `project` (two requests):
+ * what removing its checkout would orphan — a stack's volumes hold its data.
+ */
+export async function projectResourceCounts(
+  project: string,
+  options?: EngineRequestOptions,
+): Promise<{ containers: number; volumes: number }> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`com.docker.compose.project=${project}`] }))
+  const [containers, volumes] = await Promise.all([
+    projectContainerList(project, options),
+    engineRequest<{ Volumes: unknown[] | null }>(`/volumes?filters=${filters}`, options),
+  ])
+  return { containers: containers.length, volumes: volumes.Volumes?.length ?? 0 }
+}
+
 /** The subset of `GET /containers/json` berth reads. */
 export interface EngineContainer {
   Id: string

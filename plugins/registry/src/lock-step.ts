@@ -1,6 +1,6 @@
 import { unlink } from 'node:fs/promises'
 import type { Diagnosis, Repair, Step, TaskContext } from '@berth/contract'
-import { OperationError } from '@berth/contract'
+import { composeProjectName, OperationError, projectResourceCounts } from '@berth/contract'
 import {
   acquireInstanceLock,
   type InstanceLockHolder,
@@ -101,6 +101,19 @@ export async function repairInstanceLocks(
   for (const { path, holder } of await staleInstanceLocks(home)) {
     if (abandonedCreation(holder)) {
       const action = `finish the rollback of ${holder.command}: release the claim of ${holder.instance}`
+      // Its stack's volumes are data: while the stopped teardown has not removed them, the claim
+      // stays (`berth done` then removes everything, refusing on unsaved work).
+      const stack = await projectResourceCounts(composeProjectName(holder.instance)).catch(() => undefined)
+      if (!stack || stack.containers + stack.volumes > 0) {
+        repairs.push({
+          action,
+          status: 'skipped',
+          detail: stack
+            ? `its stack still has ${stack.containers} container(s) and ${stack.volumes} volume(s): 'berth done ${holder.instance}' removes everything (it refuses on unsaved work)`
+            : `the Docker engine cannot say whether its stack is gone: 'berth done ${holder.instance}' removes everything`,
+        })
+        continue
+      }
       if (dryRun) repairs.push({ action, status: 'planned' })
       else {
         const released = await release(holder.instance)

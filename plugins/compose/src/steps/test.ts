@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { InterruptedError, OperationError, type Step, type TaskContext, UsageError } from '@berth/contract'
+import { InterruptedError, type Step, type TaskContext, UsageError } from '@berth/contract'
 import { composeEnvironment } from '../project.js'
 import { runCompose } from '../run.js'
 import { type ComposeTestConfig, composeTestConfigSchema } from '../schema.js'
