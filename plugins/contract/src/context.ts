@@ -63,8 +63,13 @@ export interface BerthServices {
   probePorts?(ports: number[]): Promise<PortHolder[]>
   /** Host ports of a slot in berth's default (KTRDR) layout, whatever this project's layout (ports plugin). */
   defaultSlotPorts?(slot: number): Record<string, number>
-  /** Instances registered for this project (registry plugin). */
+  /** Instances registered for this project in this repository (registry plugin). */
   listInstances?(): Promise<InstanceRecord[]>
+  /**
+   * Every instance registered on the machine, of every project and repository (registry plugin):
+   * compose project names are engine-wide, so none of these is ever an orphan of this project.
+   */
+  machineInstances?(): Promise<InstanceRecord[]>
   /**
    * Extra `.env.sandbox` lines for an instance (e.g. the shared-data folders, shared plugin).
    * Values must be inert (no secrets, no newlines); `env.write` adds them after the ports.
@@ -97,6 +102,12 @@ export interface RepoInfo {
   checkout: string
   /** True when `checkout` is a linked worktree (`.git` is a file). */
   isWorktree: boolean
+  /**
+   * The `origin` remote's URL, normalised (a local path made real; `.git` and a trailing `/`
+   * dropped otherwise); null when there is none, undefined when not looked up. Two clones of one
+   * repository share it; two repositories that merely share a folder name do not.
+   */
+  origin?: string | null | undefined
 }
 
 export interface TaskArgs {

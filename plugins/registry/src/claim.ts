@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { ConflictError, type InstanceRecord, type PortHolder, UsageError } from '@berth/contract'
 import { ownerAlive, processStartTime } from './lock.js'
 import { type BlockingClaim, blockingClaims, describeBlocks, describeClaim, describeHolders } from './overlap.js'
+import { sameRepository } from './repository.js'
 import type { Registry, SlotsConfig, StoredInstance } from './schema.js'
 import { type StoreOptions, updateRegistry } from './store.js'
 
@@ -32,6 +33,11 @@ export interface ClaimOptions {
   probeSlot?: ((slot: number) => Promise<PortHolder[]>) | undefined
   /** How an older registry is upgraded on the way. */
   store?: StoreOptions | undefined
+  /**
+   * The repository's normalised `origin` URL (null: none), recorded with the claim so that two
+   * repositories sharing a folder name never see each other's instances.
+   */
+  origin?: string | null | undefined
 }
 
 export interface ClaimResult {
@@ -90,6 +96,7 @@ export async function claimSlot(home: string, instance: InstanceRecord, options:
       }
       const record: StoredInstance = {
         ...instance,
+        ...(options.origin !== undefined ? { origin: options.origin } : {}),
         slot,
         ports,
         owner: { pid: process.pid, ...(startTime ? { startTime } : {}) },
@@ -111,7 +118,7 @@ function assertNotRegistered(registry: Registry, instance: InstanceRecord): void
       {
         code: 'E_INSTANCE_EXISTS',
         hint: elsewhere
-          ? `an instance id is its compose project name, which is unique on the Docker engine: pick another name, or remove that one first ('berth done ${sameId.id}' in ${sameId.repo})`
+          ? `an instance id is its compose project name, which is unique on the Docker engine: pick another feature name (or sandbox init --name NAME), set "project" in this repository's berth config to a name of its own, or remove that one first ('berth done ${sameId.id}' in ${sameId.repo})`
           : `use it as it is, or remove it first with 'berth done ${instance.id}'`,
         details: { instance: sameId },
       },
@@ -137,7 +144,9 @@ class Allocation {
     private readonly instance: InstanceRecord,
     private readonly options: ClaimOptions,
   ) {
-    this.mine = registry.instances.filter((r) => r.project === instance.project)
+    // Slot numbers and the local-prod singleton belong to one project of one repository.
+    const here = { repo: instance.repo, origin: options.origin }
+    this.mine = registry.instances.filter((r) => r.project === instance.project && sameRepository(r, here))
   }
 
   portsOf(slot: number): Record<string, number> {

@@ -18,6 +18,7 @@ export {
 export { ownerAlive, processStartTime, withLock } from './lock.js'
 export { type BlockingClaim, blockingClaims, describeClaim, overlappingClaims } from './overlap.js'
 export { REGISTRY_PLUGIN_VERSION, registryPlugin } from './plugin.js'
+export { type RepositoryRef, sameRepository } from './repository.js'
 export { resolveByCwd, resolveByName } from './resolve.js'
 export {
   instanceRecordSchema,

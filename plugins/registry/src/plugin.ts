@@ -23,6 +23,7 @@ import {
   repairInstanceLocks,
 } from './lock-step.js'
 import { describeBlocks, listPorts, overlappingClaims } from './overlap.js'
+import { sameRepository } from './repository.js'
 import { resolveByCwd, resolveByName } from './resolve.js'
 import { type StoredInstance, slotsConfigSchema } from './schema.js'
 import { slotTable } from './slots.js'
@@ -96,8 +97,14 @@ async function loadEnv(ctx: TaskContext, instance: InstanceRecord): Promise<void
  */
 export function registryPlugin(): Plugin {
   const slotsOf = (ctx: TaskContext) => readSection(ctx, 'slots', slotsConfigSchema)
+  // A command acts on its own project's instances in its own repository: two repositories whose
+  // folders share a name (and so a default project name) never see each other's records.
+  const isMine = (ctx: TaskContext) => {
+    const here = ctx.repo ? { repo: ctx.repo.root, origin: ctx.repo.origin } : undefined
+    return (r: StoredInstance) => r.project === ctx.config.project && (!here || sameRepository(r, here))
+  }
   const projectInstances = async (ctx: TaskContext) =>
-    (await readRegistry(ctx.home, storeOptions(ctx))).instances.filter((r) => r.project === ctx.config.project)
+    (await readRegistry(ctx.home, storeOptions(ctx))).instances.filter(isMine(ctx))
 
   return definePlugin({
     name: 'berth:registry',
@@ -105,6 +112,7 @@ export function registryPlugin(): Plugin {
     config: { slots: slotsConfigSchema },
     services: (ctx) => ({
       listInstances: async () => (await projectInstances(ctx)).map(publicRecord),
+      machineInstances: async () => (await readRegistry(ctx.home, storeOptions(ctx))).instances.map(publicRecord),
     }),
     async diagnose(ctx) {
       const { file } = registryPaths(ctx.home)
@@ -166,6 +174,7 @@ export function registryPlugin(): Plugin {
             probePorts: ctx.services.probePorts,
             probeSlot: ctx.services.probeSlot,
             store: storeOptions(ctx),
+            origin: ctx.repo?.origin,
           })
           for (const stale of result.released) {
             ctx.log.warn(`released stale claim: slot ${stale.slot ?? '-'} (${stale.reason}) — ${stale.id}`)
@@ -189,7 +198,7 @@ export function registryPlugin(): Plugin {
         async run(ctx) {
           const instances = await projectInstances(ctx)
           let record: StoredInstance | undefined
-          if (ctx.request.name) record = resolveByName(instances, ctx.request.name, ctx.config.project)
+          if (ctx.request.name) record = await resolveNamed(ctx, instances, ctx.request.name)
           else if (ctx.request.kind === 'local-prod') {
             // local-prod commands act on the registered path, never on the cwd.
             record = instances.find((r) => r.kind === 'local-prod')
@@ -246,7 +255,7 @@ export function registryPlugin(): Plugin {
           const released = await updateRegistry(
             ctx.home,
             (registry) => {
-              const record = registry.instances.find((r) => r.project === ctx.config.project && r.slot === slot)
+              const record = registry.instances.find((r) => isMine(ctx)(r) && r.slot === slot)
               if (record) registry.instances = registry.instances.filter((r) => r !== record)
               return record
             },
@@ -273,7 +282,7 @@ export function registryPlugin(): Plugin {
           const registry = await readRegistry(ctx.home, storeOptions(ctx))
           ctx.output.slots = await slotTable({
             instances: registry.instances,
-            mine: registry.instances.filter((r) => r.project === ctx.config.project),
+            mine: registry.instances.filter(isMine(ctx)),
             slots: slotsOf(ctx),
             slotPorts: (slot) => ctx.services.slotPorts?.(slot) ?? {},
             probePorts: ctx.services.probePorts,
@@ -309,4 +318,26 @@ function diagnoseClaimPorts(instances: readonly StoredInstance[], project: strin
     })
   }
   return found
+}
+
+/**
+ * `resolveByName` over this repository's instances. When nothing here has that name but an
+ * instance of another repository does, the error says so: berth never acts on another
+ * repository's instance, even one whose project name is the same.
+ */
+async function resolveNamed(ctx: TaskContext, instances: StoredInstance[], name: string): Promise<StoredInstance> {
+  try {
+    return resolveByName(instances, name, ctx.config.project)
+  } catch (error) {
+    if (!(error instanceof UsageError) || error.code !== 'E_NOT_FOUND') throw error
+    const elsewhere = (await readRegistry(ctx.home)).instances.filter(
+      (r) => !instances.includes(r) && (r.id === name || r.name === name),
+    )
+    if (elsewhere.length === 0) throw error
+    throw new UsageError(`no instance named "${name}" in this repository`, {
+      code: 'E_NOT_FOUND',
+      hint: `${elsewhere.map((r) => `${r.id} is an instance of another repository (${r.repo})`).join('; ')}: berth acts only on this repository's instances — run the command there`,
+      details: { elsewhere: elsewhere.map(publicRecord) },
+    })
+  }
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
-import { existsSync, statSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { existsSync, realpathSync, statSync } from 'node:fs'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { EnvironmentError, type RepoInfo } from '@berth/contract'
 
@@ -29,6 +29,11 @@ export async function git(args: string[], cwd: string): Promise<string> {
  */
 export async function detectRepo(dir: string): Promise<RepoInfo | undefined> {
   let out: string
+  // The origin URL is asked at the same time, so it costs no wall time.
+  const originUrl = git(['config', '--get', 'remote.origin.url'], dir).then(
+    (url) => url.trim() || null,
+    () => null,
+  )
   try {
     out = await git(['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir'], dir)
   } catch (error) {
@@ -39,7 +44,25 @@ export async function detectRepo(dir: string): Promise<RepoInfo | undefined> {
   const root = commonDir.endsWith('/.git') ? dirname(commonDir) : resolve(checkout)
   const dotGit = join(checkout, '.git')
   const isWorktree = existsSync(dotGit) && statSync(dotGit).isFile()
-  return { root, checkout, isWorktree }
+  const url = await originUrl
+  return { root, checkout, isWorktree, origin: url === null ? null : normaliseOrigin(url, checkout) }
+}
+
+/**
+ * A remote URL in a form two clones of one repository share: a local path (absolute, relative or
+ * `file://`) becomes the real path it names; any other URL loses a trailing `/` and `.git`.
+ */
+export function normaliseOrigin(url: string, checkout: string): string {
+  const local = url.startsWith('file://') ? url.slice('file://'.length) : url
+  if (isAbsolute(local) || local.startsWith('./') || local.startsWith('../')) {
+    const path = resolve(checkout, local)
+    try {
+      return realpathSync(path)
+    } catch {
+      return path.replace(/\/+$/, '')
+    }
+  }
+  return url.replace(/\/+$/, '').replace(/\.git$/, '')
 }
 
 /** Adds `patterns` to the repository's shared `info/exclude` unless git already ignores them there. */

@@ -1,7 +1,8 @@
 import { EnvironmentError, type Step } from '@berth/contract'
 import { composeProjectName } from '../project.js'
 import { assertComposeOk, runCompose } from '../run.js'
-import { assertFilesExist, composeSession, requireInstance } from './context.js'
+import { assertFilesExist, composeFilesFor, composeSession, requireInstance } from './context.js'
+import { assertOwnsProject } from './ownership.js'
 import { tearDownProject } from './teardown.js'
 
 /** `compose.down`: stop and remove the containers; `--volumes` also removes the data. */
@@ -13,6 +14,7 @@ export const composeDownStep: Step = {
   async run(ctx) {
     const session = await composeSession(ctx, 'compose.down')
     assertFilesExist(session.files)
+    await assertOwnsProject(session.instance, session.files, 'stop')
     const command = ['down', '--remove-orphans']
     if (ctx.args.flags.volumes === true) command.push('--volumes')
     ctx.log.info(`stopping compose project ${session.project}`)
@@ -32,13 +34,15 @@ export const composeDestroyStep: Step = {
   effect: 'write',
   plan: (ctx) => `remove compose project ${ctx.instance?.id ?? '?'}: its containers, volumes and networks`,
   async run(ctx) {
-    const project = composeProjectName(requireInstance(ctx, 'compose.destroy').id)
+    const instance = requireInstance(ctx, 'compose.destroy')
+    const project = composeProjectName(instance.id)
     // Without compose (or its files) the engine API alone can still remove everything.
     const session = await composeSession(ctx, 'compose.destroy').catch((error: unknown) => {
       if (!(error instanceof EnvironmentError && error.code === 'E_NO_COMPOSE')) throw error
       ctx.log.warn(`${error.message}; removing ${project} through the engine API only`)
       return undefined
     })
+    await assertOwnsProject(instance, session?.files ?? composeFilesFor(ctx), 'remove')
     ctx.log.info(`removing compose project ${project} with its volumes and networks`)
     const swept = await tearDownProject(ctx, project, session)
     ctx.output.compose = { project, leftoversRemoved: swept }

@@ -28,7 +28,9 @@ export const composeListStep: Step = {
       const summary = summaries.get(project) ?? { running: 0, total: 0, services: [] }
       instances[instance.id] = { project, state: stateFromCounts(summary.running, summary.total), ...summary }
     }
-    const orphans = orphansOf(ctx, containers, volumes, registered)
+    // Compose project names are engine-wide: any project's registered instance is nobody's orphan.
+    const everywhere = (await ctx.services.machineInstances?.()) ?? registered
+    const orphans = orphansOf(ctx, containers, volumes, everywhere)
     ctx.output.compose = { instances, orphans }
   },
 }

@@ -33,7 +33,8 @@ export async function findOrphanStacks(ctx: TaskContext): Promise<OrphanStack[] 
     listComposeContainers(),
     listComposeVolumes(),
     listComposeNetworks(),
-    ctx.services.listInstances(),
+    // Compose project names are engine-wide: any project's registered instance is nobody's orphan.
+    ctx.services.machineInstances?.() ?? ctx.services.listInstances(),
   ])
   const prefix = composeProjectName(ctx.config.project)
   const registered = new Set(instances.map((i) => composeProjectName(i.id)))

@@ -7,6 +7,7 @@ import { runCompose } from '../run.js'
 import { type ComposeTestConfig, composeTestConfigSchema } from '../schema.js'
 import { assertFilesExist, composeSession } from './context.js'
 import type { LogsOutput } from './logs.js'
+import { assertOwnsProject } from './ownership.js'
 
 /** `ctx.output.e2e`: what `berth test e2e --json` reports. */
 export interface E2eReport {
@@ -53,6 +54,7 @@ export function composeTestStep(output: LogsOutput): Step {
     async run(ctx) {
       const session = await composeSession(ctx, 'compose.test')
       assertFilesExist(session.files)
+      await assertOwnsProject(session.instance, session.files, 'run tests in')
       const settings = testSettings(ctx)
       const service = serviceName(ctx, settings)
       const artifactsDir = await createArtifactsDir(join(session.instance.path, settings.artifacts))

@@ -3,6 +3,7 @@ import { projectResources } from '../engine.js'
 import { assertComposeOk, runCompose } from '../run.js'
 import { assertFilesExist, type ComposeState, composeSession, composeState, describeFlavour } from './context.js'
 import { assertInertEnv } from './inert-env.js'
+import { assertOwnsProject } from './ownership.js'
 import { tearDownProject } from './teardown.js'
 
 /**
@@ -20,6 +21,7 @@ export const composeUpStep: Step = {
     assertInertEnv(ctx.env, ctx.instance ? `${ctx.instance.path}/.env.sandbox` : undefined)
     const session = await composeSession(ctx, 'compose.up')
     assertFilesExist(session.files)
+    await assertOwnsProject(session.instance, session.files, 'start')
     const before = await projectResources(session.project)
     const state: ComposeState = {
       project: session.project,
