@@ -53,13 +53,18 @@ function storeOptions(ctx: TaskContext): StoreOptions {
 /** Two records with one id, one path, or one project's slot: the registry was edited by hand. */
 function duplicateClaims(instances: StoredInstance[]): Diagnosis[] {
   const found: Diagnosis[] = []
-  const twice = <K>(key: (r: StoredInstance) => K | null, what: (k: K) => string) => {
+  const twice = <K>(
+    key: (r: StoredInstance) => K | null,
+    what: (k: K) => string,
+    related: (a: StoredInstance, b: StoredInstance) => boolean = () => true,
+  ) => {
     const groups = new Map<K, StoredInstance[]>()
     for (const record of instances) {
       const k = key(record)
       if (k !== null) groups.set(k, [...(groups.get(k) ?? []), record])
     }
-    for (const [k, records] of groups) {
+    for (const [k, group] of groups) {
+      const records = group.filter((a) => group.some((b) => b !== a && related(a, b)))
       if (records.length < 2) continue
       found.push({
         check: 'duplicate claims',
@@ -80,6 +85,8 @@ function duplicateClaims(instances: StoredInstance[]): Diagnosis[] {
   twice(
     (r) => (r.slot === null ? null : `${r.project}\u0000${r.slot}`),
     (k) => `slot ${k.split('\u0000')[1]} of ${k.split('\u0000')[0]}`,
+    // Slot numbers are per project of one repository: two repositories sharing a name may both have slot 1.
+    sameRepository,
   )
   return found
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { BerthError, type InstanceRecord } from '@berth/contract'
-import { claimSlot, sameRepository, slotsConfigSchema } from '../src/index.js'
+import { makeTestContext } from '@berth/contract/testing'
+import { claimSlot, registryPlugin, sameRepository, slotsConfigSchema } from '../src/index.js'
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'berth-registry-repository-')))
 after(() => rmSync(root, { recursive: true, force: true }))
@@ -67,6 +68,25 @@ describe('claims of two repositories sharing a project name', () => {
       origin: 'git@h:b/api',
     })
     assert.equal(second.record.slot, 0, 'one local-prod per project of each repository')
+  })
+
+  test('are not duplicate claims for doctor when both hold slot 1 of their own repository', async () => {
+    counter++
+    const home = join(root, `case-${counter}`, 'home')
+    await claimSlot(home, checkout('a', 'api-impl-x'), {
+      slots,
+      slotPorts: (n) => ({ A: 39900 + n }),
+      origin: 'git@h:a/api',
+    })
+    await claimSlot(home, checkout('b', 'api-impl-y'), {
+      slots,
+      slotPorts: (n) => ({ B: 39950 + n }),
+      origin: 'git@h:b/api',
+    })
+    const ctx = makeTestContext({ root, home, project: 'api' })
+    const checks = (await registryPlugin().diagnose!(ctx)).map((d) => d.check)
+    assert.ok(checks.includes('registry'))
+    assert.ok(!checks.includes('duplicate claims'), checks.join(', '))
   })
 
   test("refuse an id the other repository's checkout holds (exit 3), naming that checkout", async () => {
