@@ -67,14 +67,19 @@ interface DemoStack {
 /** A repository holding examples/demo + a berth config, with its own BERTH_HOME and port block. */
 async function demoStack(
   label: string,
-  options: { extraChecks?: (block: number) => object[]; edit?: (repo: string) => void } = {},
+  options: {
+    extraChecks?: (block: number) => object[]
+    edit?: (repo: string) => void
+    /** Another stack's BERTH_HOME and port block: two repositories on one machine and one layout. */
+    shareWith?: DemoStack
+  } = {},
 ): Promise<DemoStack> {
   const { dir, cleanup: removeDir } = testdir(`berth-stack-${label}-`)
   const project = `stk${RUN}-${label}`
-  const block = nextBlock
-  nextBlock += 100
+  const block = options.shareWith?.block ?? nextBlock
+  if (!options.shareWith) nextBlock += 100
   const { repo } = await demoRepo(dir, project, demoConfig(project, block, options.extraChecks?.(block)), options.edit)
-  const home = join(dir, 'home')
+  const home = options.shareWith?.home ?? join(dir, 'home')
   const features = new Set<string>()
   let cleaned = false
   const stack: DemoStack = {
@@ -365,6 +370,68 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
           assert.equal(slots.find((s) => s.slot === slot)?.state, 'free', `slot ${slot} is free`)
         }
         assert.deepEqual(registryIds(pair.home), [])
+      },
+    )
+  })
+
+  describe('two repositories on one port layout and one BERTH_HOME', { concurrency: 1 }, () => {
+    let left: DemoStack
+    let right: DemoStack
+    // right shares left's BERTH_HOME (inside left's folder), so it is cleaned up first.
+    after(
+      async () => {
+        await right?.cleanup()
+        await left?.cleanup()
+      },
+      { timeout: 120_000 },
+    )
+
+    stackTest(
+      "each impls the demo stack at the same moment: the second steps around the first one's ports, both run at once and every gate passes",
+      300_000,
+      async () => {
+        left = await demoStack('left')
+        right = await demoStack('right', { shareWith: left })
+        const [l, r] = await Promise.all([left.run(['impl', 'f', '--json']), right.run(['impl', 'f', '--json'])])
+        const results = [
+          [left, l],
+          [right, r],
+        ] as const
+        const env: Record<string, string>[] = []
+        for (const [stack, result] of results) {
+          expectExit(result, 0, `${stack.project}: impl f`)
+          assert.equal(result.json?.gate?.passed, true, `${stack.project}: gate passed`)
+          const checks = result.json.gate.checks as { name: string; status: string }[]
+          assert.deepEqual(
+            checks.map((c) => [c.name, c.status]),
+            ['db', 'backend', 'workers', 'observability'].map((name) => [name, 'passed']),
+          )
+          env.push(readEnvFile(join(stack.tree('f'), '.env.sandbox')))
+        }
+        assert.deepEqual(env.map((e) => e.SLOT_NUMBER).sort(), ['1', '2'], 'one layout, so slots 1 and 2')
+        // Whichever claimed second skipped slot 1, naming the other repository's instance.
+        const [secondResult, firstStack] = l.json.instance.slot === 2 ? [l, right] : [r, left]
+        const skipped = secondResult.json.skippedSlots as { slot: number; claims: { id: string }[] }[]
+        assert.equal(skipped[0]?.slot, 1)
+        assert.equal(skipped[0]?.claims[0]?.id, firstStack.id('f'))
+        const ports = env.map((e) =>
+          Object.entries(e)
+            .filter(([k]) => /_PORT(_\d+)?$/.test(k))
+            .map(([, v]) => v),
+        )
+        assert.deepEqual(
+          ports[0]!.filter((p) => ports[1]!.includes(p)),
+          [],
+          'no host port is shared',
+        )
+        // Both at once: each API answers on its own port as its own instance, every service runs.
+        for (const [index, [stack]] of results.entries()) {
+          const health = await getJson(`http://127.0.0.1:${env[index]!.KTRDR_API_PORT}/api/v1/health`)
+          assert.equal(health.status, 200, JSON.stringify(health.body))
+          assert.equal(health.body.instance, stack.id('f'))
+          const objects = await projectObjects(stack.id('f'))
+          assert.equal(objects.containers.filter((c) => c.State === 'running').length, SERVICES.length)
+        }
       },
     )
   })
