@@ -1,6 +1,6 @@
 // Bundles the CLI and every built-in plugin into dist/bundle/berth.mjs (+ lazily loaded chunks), so the installed bin starts by
 // reading one file instead of resolving and compiling a few hundred modules. Libraries a command
-// loads only when it needs them (zx, undici, yaml, tsx) stay external and load on first use.
+// loads only when it needs them (zx, undici, pg, yaml, tsx) stay external and load on first use.
 import { build } from 'esbuild'
 
 await build({
@@ -18,6 +18,7 @@ await build({
     'zx',
     'zx/*',
     'undici',
+    'pg',
     'yaml',
     'tsx',
     'tsx/*',

@@ -84,6 +84,13 @@ export interface BerthServices {
    * (logs, gate log tails, evidence, `test e2e`, any compose output) awaits it first.
    */
   redactSecrets?(): Promise<void>
+  /**
+   * Runs the named gate checks (and the checks they wait for) within the gate's one deadline,
+   * resolving when all pass and throwing the gate's own error (exit 1, code `E_GATE`, with its
+   * diagnosis and log tail) when one fails (gate plugin). Lifecycle hooks use it to start only
+   * once what they need is ready: a migration after the database accepts the instance's login.
+   */
+  passGateChecks?(names: string[]): Promise<void>
 }
 
 /** What the user asked for, set by the CLI before the pipeline runs. */

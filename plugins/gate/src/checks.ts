@@ -2,7 +2,7 @@ import { interpolate, UsageError } from '@berth/contract'
 import type { GateCheckConfig, GateConfig } from './schema.js'
 import { formatTcpTarget, parseHttpTarget, parseTcpTarget } from './targets.js'
 
-export type CheckKind = 'tcp' | 'http' | 'json'
+export type CheckKind = 'tcp' | 'http' | 'json' | 'postgres' | 'redis'
 
 interface CheckBase {
   name: string
@@ -38,15 +38,49 @@ export interface JsonCheck extends CheckBase {
   equals?: unknown
 }
 
-/** A check ready to run: variables replaced, target parsed, kind decided. */
-export type GateCheck = TcpCheck | HttpCheck | JsonCheck
-
-/** Turns the parsed `gate` section into runnable checks, replacing `${VAR}` from `env`. */
-export function resolveChecks(config: Pick<GateConfig, 'checks'>, env: Readonly<Record<string, string>>): GateCheck[] {
-  return config.checks.map((check) => resolveCheck(check, env))
+/**
+ * A PostgreSQL login. `password` is a secret once resolved: it never reaches `target`, reports or
+ * messages.
+ */
+export interface PostgresCheck extends CheckBase {
+  kind: 'postgres'
+  host: string
+  port: number
+  user: string
+  password?: string | undefined
+  database: string
 }
 
-export function resolveCheck(check: GateCheckConfig, env: Readonly<Record<string, string>>): GateCheck {
+/** A Redis PING, after AUTH when `password` is set (a secret once resolved, like postgres'). */
+export interface RedisCheck extends CheckBase {
+  kind: 'redis'
+  host: string
+  port: number
+  user?: string | undefined
+  password?: string | undefined
+}
+
+/** A check ready to run: variables replaced, target parsed, kind decided. */
+export type GateCheck = TcpCheck | HttpCheck | JsonCheck | PostgresCheck | RedisCheck
+
+/**
+ * Turns the parsed `gate` section into runnable checks. Targets take `${VAR}` from `env` (the
+ * instance's `.env.sandbox` values) only; credentials (`user`, `password`, `database`) may also
+ * name secrets, taken from `secretEnv`.
+ */
+export function resolveChecks(
+  config: Pick<GateConfig, 'checks'>,
+  env: Readonly<Record<string, string>>,
+  secretEnv: Readonly<Record<string, string>> = {},
+): GateCheck[] {
+  return config.checks.map((check) => resolveCheck(check, env, secretEnv))
+}
+
+export function resolveCheck(
+  check: GateCheckConfig,
+  env: Readonly<Record<string, string>>,
+  secretEnv: Readonly<Record<string, string>> = {},
+): GateCheck {
   const base = {
     name: check.name,
     after: [...check.after],
@@ -59,8 +93,39 @@ export function resolveCheck(check: GateCheckConfig, env: Readonly<Record<string
     if (!parsed.ok) throw badTarget(check, 'tcp', text, parsed.message)
     return { ...base, kind: 'tcp', ...parsed.value, target: formatTcpTarget(parsed.value) }
   }
+  if (check.postgres !== undefined) {
+    const spec = typeof check.postgres === 'object' ? check.postgres : { target: check.postgres, user: 'postgres' }
+    const address = resolveAddress(check, 'postgres', spec.target, env)
+    const credentials = { ...env, ...secretEnv }
+    const user = substitute(check, 'postgres.user', spec.user, credentials)
+    const database =
+      spec.database === undefined ? user : substitute(check, 'postgres.database', spec.database, credentials)
+    const password =
+      spec.password === undefined ? undefined : substitute(check, 'postgres.password', spec.password, credentials)
+    return {
+      ...base,
+      kind: 'postgres',
+      ...address,
+      user,
+      password,
+      database,
+      target: `postgres://${encodeURIComponent(user)}@${formatTcpTarget(address)}/${encodeURIComponent(database)}`,
+    }
+  }
+  if (check.redis !== undefined) {
+    const spec = typeof check.redis === 'object' ? check.redis : { target: check.redis }
+    const address = resolveAddress(check, 'redis', spec.target, env)
+    const credentials = { ...env, ...secretEnv }
+    const user = spec.user === undefined ? undefined : substitute(check, 'redis.user', spec.user, credentials)
+    const password =
+      spec.password === undefined ? undefined : substitute(check, 'redis.password', spec.password, credentials)
+    const who = user ? `${encodeURIComponent(user)}@` : ''
+    return { ...base, kind: 'redis', ...address, user, password, target: `redis://${who}${formatTcpTarget(address)}` }
+  }
   if (check.http === undefined) {
-    throw new UsageError(`gate check "${check.name}" has neither tcp nor http`, { hint: 'Give exactly one of them.' })
+    throw new UsageError(`gate check "${check.name}" has no tcp, http, postgres or redis`, {
+      hint: 'Give exactly one of them.',
+    })
   }
   const text = substitute(check, 'http', check.http, env)
   const parsed = parseHttpTarget(text)
@@ -73,22 +138,45 @@ export function resolveCheck(check: GateCheckConfig, env: Readonly<Record<string
   return { ...http, kind: 'http' }
 }
 
+/** A postgres/redis target: a port or a loopback `host:port`, `${VAR}` from the instance env. */
+function resolveAddress(
+  check: GateCheckConfig,
+  kind: 'postgres' | 'redis',
+  target: string | number,
+  env: Readonly<Record<string, string>>,
+): { host: string; port: number } {
+  const field = typeof check[kind] === 'object' ? `${kind}.target` : kind
+  const text = substitute(check, field, String(target), env)
+  const parsed = parseTcpTarget(text)
+  if (!parsed.ok) throw badTarget(check, field, text, parsed.message, String(target))
+  return parsed.value
+}
+
 function substitute(
   check: GateCheckConfig,
-  field: 'tcp' | 'http',
+  field: string,
   text: string,
   env: Readonly<Record<string, string>>,
 ): string {
   const result = interpolate(text, (name) => (Object.hasOwn(env, name) ? env[name] : undefined))
   if (result.ok) return result.value
+  const credential = /\.(user|password|database)$/.test(field)
+  // A credential's text may be a secret's name but never its value: show it as written.
   throw new UsageError(`gate check "${check.name}": variable ${result.missing} in ${field} "${text}" is not set`, {
-    hint: `Set ${result.missing} in the instance's .env.sandbox (usually through the ports section of the berth config) or fix the check.`,
+    hint: credential
+      ? `Set ${result.missing} in the instance's .env.sandbox or map it from the secrets provider (secrets.fields), or fix the check.`
+      : `Set ${result.missing} in the instance's .env.sandbox (usually through the ports section of the berth config) or fix the check.`,
     details: { check: check.name, variable: result.missing },
   })
 }
 
-function badTarget(check: GateCheckConfig, field: 'tcp' | 'http', text: string, message: string): UsageError {
-  const written = String(check[field])
+function badTarget(
+  check: GateCheckConfig,
+  field: string,
+  text: string,
+  message: string,
+  written = String(check[field as 'tcp' | 'http']),
+): UsageError {
   const resolved = written === text ? '' : ` (resolved from "${written}")`
   return new UsageError(`gate check "${check.name}": ${field} ${message}${resolved}`, {
     hint: 'Fix the check or the variable it uses in .env.sandbox.',

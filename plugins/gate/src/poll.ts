@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { AttemptTimeout, describeError } from './attempt.js'
 import type { GateCheck } from './checks.js'
+import { ProbeError } from './probe-error.js'
 import type { CheckResult } from './report.js'
 
 /**
@@ -22,6 +23,11 @@ export const POLL = {
    * gate can end this much after its deadline at worst.
    */
   minAttemptMs: 250,
+  /**
+   * A failure waiting cannot fix (a refused password) fails the check once it has held this long,
+   * instead of at the deadline: long enough for a server still finishing its start.
+   */
+  permanentAfterMs: 3000,
 } as const
 
 export interface PollOptions {
@@ -47,6 +53,9 @@ export async function pollCheck(check: GateCheck, probe: Probe, options: PollOpt
   let attempts = 0
   let delay: number = POLL.firstRetryMs
   let lastError: string | undefined
+  let hint: string | undefined
+  /** Since when the same permanent failure has been answered, attempt after attempt. */
+  let permanentSince: { at: number; message: string } | undefined
 
   for (;;) {
     signal.throwIfAborted()
@@ -62,10 +71,21 @@ export async function pollCheck(check: GateCheck, probe: Probe, options: PollOpt
       // A last attempt squeezed against the deadline that merely ran out of time says less than
       // the error before it (`connect ECONNREFUSED`, `HTTP 503`): keep that one.
       const squeezed = remaining < POLL.minAttemptMs && error instanceof AttemptTimeout
-      if (!squeezed || lastError === undefined) lastError = describeError(error)
+      if (!squeezed || lastError === undefined) {
+        lastError = describeError(error)
+        hint = error instanceof ProbeError ? error.hint : undefined
+      }
+      if (error instanceof ProbeError && error.permanent) {
+        if (permanentSince?.message !== error.message)
+          permanentSince = { at: performance.now(), message: error.message }
+        if (performance.now() - permanentSince.at >= POLL.permanentAfterMs)
+          return failed(check, attempts, lastError, hint)
+      } else {
+        permanentSince = undefined
+      }
     }
     const left = deadline - performance.now()
-    if (left <= 0) return { ...identity(check), status: 'failed', attempts, lastError }
+    if (left <= 0) return failed(check, attempts, lastError, hint)
     try {
       await sleep(Math.min(delay, left), undefined, { signal })
     } catch {
@@ -74,6 +94,15 @@ export async function pollCheck(check: GateCheck, probe: Probe, options: PollOpt
     const cap = performance.now() - options.gateStart < POLL.patientAfterMs ? POLL.busyRetryMs : POLL.maxRetryMs
     delay = Math.min(delay * POLL.backoff, cap)
   }
+}
+
+function failed(
+  check: GateCheck,
+  attempts: number,
+  lastError: string | undefined,
+  hint: string | undefined,
+): CheckResult {
+  return { ...identity(check), status: 'failed', attempts, lastError, ...(hint === undefined ? {} : { hint }) }
 }
 
 /** The fields every result of `check` carries. */

@@ -3,7 +3,7 @@ import { z } from 'zod'
 /** One check's outcome. Part of the `--json` contract (`output.gate.checks[]`). */
 export const checkResultSchema = z.object({
   name: z.string(),
-  kind: z.enum(['tcp', 'http', 'json']),
+  kind: z.enum(['tcp', 'http', 'json', 'postgres', 'redis']),
   target: z.string(),
   status: z.enum(['passed', 'failed', 'skipped']),
   /** Probes made; 0 for a skipped check. */
@@ -12,6 +12,8 @@ export const checkResultSchema = z.object({
   timeToPassMs: z.number().int().min(0).optional(),
   /** Why the last attempt failed (failed checks only). */
   lastError: z.string().optional(),
+  /** What to do about the failure, when the probe knows (failed checks only). */
+  hint: z.string().optional(),
   /** Why the check did not run (skipped checks only): `prerequisite api failed`. */
   reason: z.string().optional(),
   service: z.string().optional(),
@@ -53,10 +55,13 @@ export function describeGateFailure(report: GateReport): string {
       (check) =>
         `${check.name} (${check.target}) — ${check.lastError ?? 'no attempt made'} after ${plural(check.attempts, 'attempt')}`,
     )
+  const hints = report.checks.flatMap((check) =>
+    check.status === 'failed' && check.hint ? [`to fix ${check.name}: ${check.hint}`] : [],
+  )
   const skipped = report.checks
     .filter((check) => check.status === 'skipped')
     .map((check) => `${check.name} (${check.reason ?? 'not run'})`)
-  const lines = [`gate failed: ${failed.join('; ')}`]
+  const lines = [`gate failed: ${failed.join('; ')}`, ...hints]
   if (skipped.length > 0) lines.push(`skipped: ${skipped.join('; ')}`)
   return lines.join('\n')
 }

@@ -3,6 +3,8 @@ import { ConfigError, UsageError } from '@berth/contract'
 import { type GateCheck, resolveCheck } from './checks.js'
 import { findDependencyProblems } from './dependencies.js'
 import { identity, pollCheck } from './poll.js'
+import { probePostgres } from './probe-postgres.js'
+import { probeRedis } from './probe-redis.js'
 import { probeHttp, probeTcp } from './probes.js'
 import type { CheckResult, GateReport } from './report.js'
 import { formatIssuePath, type GateCheckInput, gateCheckSchema } from './schema.js'
@@ -16,6 +18,10 @@ export interface RunGateOptions {
   signal?: AbortSignal
   /** Called once per check as it settles, in the order they settle. */
   onProgress?: (result: CheckResult) => void
+  /** Secrets for credentials of checks given in the user form (`postgres.password: "${DB_PASSWORD}"`). */
+  secretEnv?: Readonly<Record<string, string>>
+  /** Named in a postgres check's hint when a kept volume refuses the password. */
+  volumeResetCommand?: string
 }
 
 /** A resolved check (from `resolveChecks`) or one in the config form, resolved with `options.env`. */
@@ -32,7 +38,7 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new UsageError(`gate timeout must be a positive number of milliseconds, got ${timeoutMs}`)
   }
-  const resolved = prepareChecks(checks, options.env ?? {})
+  const resolved = prepareChecks(checks, options.env ?? {}, options.secretEnv ?? {})
   options.signal?.throwIfAborted()
   // One listener on the caller's signal; every check's polling listens to this one instead, so
   // twenty concurrent checks do not trip Node's max-listeners warning on the caller's signal.
@@ -45,7 +51,7 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
   const gateStart = performance.now()
   const deadline = gateStart + timeoutMs
   // undici is loaded only when a gate has an HTTP check: a TCP-only gate never pays for it.
-  const needsHttp = resolved.some((check) => check.kind !== 'tcp')
+  const needsHttp = resolved.some((check) => check.kind === 'http' || check.kind === 'json')
   const dispatcher = needsHttp ? new (await import('undici')).Agent() : undefined
   const byName = new Map(resolved.map((check) => [check.name, check]))
   const settling = new Map<string, Promise<CheckResult>>()
@@ -66,10 +72,19 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
               }
             : await pollCheck(
                 check,
-                (limitMs, attemptSignal) =>
-                  check.kind === 'tcp'
-                    ? probeTcp(check, { limitMs, signal: attemptSignal })
-                    : probeHttp(check, { limitMs, signal: attemptSignal, ...(dispatcher ? { dispatcher } : {}) }),
+                (limitMs, attemptSignal) => {
+                  const attempt = { limitMs, signal: attemptSignal }
+                  switch (check.kind) {
+                    case 'tcp':
+                      return probeTcp(check, attempt)
+                    case 'postgres':
+                      return probePostgres(check, { ...attempt, volumeResetCommand: options.volumeResetCommand })
+                    case 'redis':
+                      return probeRedis(check, attempt)
+                    default:
+                      return probeHttp(check, { ...attempt, ...(dispatcher ? { dispatcher } : {}) })
+                  }
+                },
                 { gateStart, deadline, signal },
               )
         options.onProgress?.(result)
@@ -95,7 +110,11 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
 }
 
 /** Resolves config-form checks and rejects an `after` graph with unknown names or cycles. */
-function prepareChecks(specs: readonly GateCheckSpec[], env: Readonly<Record<string, string>>): GateCheck[] {
+function prepareChecks(
+  specs: readonly GateCheckSpec[],
+  env: Readonly<Record<string, string>>,
+  secretEnv: Readonly<Record<string, string>>,
+): GateCheck[] {
   const problems: string[] = []
   const checks: GateCheck[] = []
   specs.forEach((spec, index) => {
@@ -104,7 +123,7 @@ function prepareChecks(specs: readonly GateCheckSpec[], env: Readonly<Record<str
       return
     }
     const parsed = gateCheckSchema.safeParse(spec)
-    if (parsed.success) checks.push(resolveCheck(parsed.data, env))
+    if (parsed.success) checks.push(resolveCheck(parsed.data, env, secretEnv))
     else
       problems.push(
         ...parsed.error.issues.map((issue) => `${formatIssuePath('checks', [index, ...issue.path])}: ${issue.message}`),
@@ -116,7 +135,7 @@ function prepareChecks(specs: readonly GateCheckSpec[], env: Readonly<Record<str
   }
   if (problems.length > 0) {
     throw new ConfigError(`invalid gate checks:\n  ${problems.join('\n  ')}`, problems, {
-      hint: 'Each check needs a unique name and exactly one of tcp or http; `after` must name other checks without cycles.',
+      hint: 'Each check needs a unique name and exactly one of tcp, http, postgres or redis; `after` must name other checks without cycles.',
     })
   }
   return checks

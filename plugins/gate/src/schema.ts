@@ -17,14 +17,50 @@ export const gateExpectSchema = z.strictObject({
   equals: z.unknown().optional(),
 })
 
+/** `"${VAR}"`, `"host:port"` (loopback only) or a port number. */
+const tcpTargetSchema = z.union([z.number().int().min(1).max(65535), z.string().min(1)])
+
+/**
+ * A `postgres` check: a real startup and authentication (then `SELECT 1`) with the instance's
+ * credentials. `user`, `password` and `database` may name secrets (`${DB_PASSWORD}`): they are
+ * filled from the instance's environment and its secrets, never written anywhere.
+ */
+export const postgresCheckSchema = z.strictObject({
+  /** Where PostgreSQL listens: a port, `host:port` (loopback only) or `${VAR}`. */
+  target: tcpTargetSchema,
+  /** Role to log in as (default `postgres`). */
+  user: z.string().min(1).default('postgres'),
+  /** The role's password (usually `${SECRET_VAR}`); absent for `trust` authentication. */
+  password: z.string().optional(),
+  /** Database to connect to (default: the user's name, as psql does). */
+  database: z.string().min(1).optional(),
+})
+
+/** A `redis` check: `PING` answered by `PONG`, after `AUTH` when a password is given. */
+export const redisCheckSchema = z.strictObject({
+  /** Where Redis listens: a port, `host:port` (loopback only) or `${VAR}`. */
+  target: tcpTargetSchema,
+  /** ACL user for `AUTH user password` (Redis 6+); absent: `AUTH password` (the default user). */
+  user: z.string().min(1).optional(),
+  /** The password (usually `${SECRET_VAR}`); absent: no AUTH. */
+  password: z.string().optional(),
+})
+
+/** The check kinds a user picks with one key each. */
+export const CHECK_KEYS = ['tcp', 'http', 'postgres', 'redis'] as const
+
 /** One check as users write it. */
 export const gateCheckSchema = z
   .strictObject({
     name: z.string().min(1),
     /** `"${VAR}"`, `"host:port"` (loopback only) or a port number. */
-    tcp: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).optional(),
+    tcp: tcpTargetSchema.optional(),
     /** An http(s) URL to a loopback host; may contain `${VAR}`. */
     http: z.string().min(1).optional(),
+    /** A PostgreSQL server that must accept a login: a target alone, or with credentials. */
+    postgres: z.union([tcpTargetSchema, postgresCheckSchema]).optional(),
+    /** A Redis server that must answer PING (after AUTH with a password). */
+    redis: z.union([tcpTargetSchema, redisCheckSchema]).optional(),
     expect: gateExpectSchema.optional(),
     /** Checks that must pass before this one starts; if one fails, this one is skipped. */
     after: z.array(z.string().min(1)).default([]),
@@ -34,19 +70,35 @@ export const gateCheckSchema = z
     timeout: z.number().positive().optional(),
   })
   .superRefine((check, ctx) => {
-    const kinds = (['tcp', 'http'] as const).filter((kind) => check[kind] !== undefined)
+    const kinds = CHECK_KEYS.filter((kind) => check[kind] !== undefined)
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message: kinds.length === 0 ? 'give exactly one of tcp or http' : 'give exactly one of tcp or http, not both',
+        message:
+          kinds.length === 0
+            ? `give exactly one of ${CHECK_KEYS.join(', ')}`
+            : `give exactly one of ${CHECK_KEYS.join(', ')}, not ${kinds.join(' and ')}`,
       })
     }
-    if (check.tcp !== undefined && check.expect !== undefined) {
+    if (check.http === undefined && check.expect !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['expect'], message: 'expect applies to http checks only' })
     }
     for (const message of targetProblems(check.tcp, 'tcp')) ctx.addIssue({ code: 'custom', path: ['tcp'], message })
     for (const message of targetProblems(check.http, 'http')) ctx.addIssue({ code: 'custom', path: ['http'], message })
+    for (const kind of ['postgres', 'redis'] as const) {
+      const value = check[kind]
+      const target = typeof value === 'object' ? value.target : value
+      const path = typeof value === 'object' ? [kind, 'target'] : [kind]
+      for (const message of targetProblems(target, 'tcp')) ctx.addIssue({ code: 'custom', path, message })
+      if (typeof value === 'object') {
+        for (const field of ['user', 'password', 'database'] as const) {
+          const text = (value as Record<string, unknown>)[field]
+          if (typeof text !== 'string') continue
+          for (const message of referenceProblems(text)) ctx.addIssue({ code: 'custom', path: [kind, field], message })
+        }
+      }
+    }
   })
 
 /** The `gate` config section. Missing section = `{ timeout: 120, checks: [] }`. */
@@ -70,6 +122,8 @@ export type GateConfigInput = z.input<typeof gateConfigSchema>
 export type GateConfig = z.output<typeof gateConfigSchema>
 export type GateCheckInput = z.input<typeof gateCheckSchema>
 export type GateCheckConfig = z.output<typeof gateCheckSchema>
+export type PostgresCheckConfig = z.output<typeof postgresCheckSchema>
+export type RedisCheckConfig = z.output<typeof redisCheckSchema>
 
 /** Parses the `gate` section; throws ConfigError listing every problem as `gate.path: message`. */
 export function parseGateConfig(input: unknown, section = 'gate'): GateConfig {

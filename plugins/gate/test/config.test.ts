@@ -69,16 +69,57 @@ describe('gate config', () => {
     ])
   })
 
-  test('a check with both tcp and http, or neither, is rejected', () => {
+  test('a check with two kinds, or none, is rejected', () => {
     const problems = problemsOf({
       checks: [
         { name: 'both', tcp: 5433, http: 'http://127.0.0.1:8001/' },
         { name: 'neither', after: [] },
+        { name: 'db-twice', tcp: 5433, postgres: 5433 },
       ],
     })
     assert.deepEqual(problems, [
-      'gate.checks[0]: give exactly one of tcp or http, not both',
-      'gate.checks[1]: give exactly one of tcp or http',
+      'gate.checks[0]: give exactly one of tcp, http, postgres, redis, not tcp and http',
+      'gate.checks[1]: give exactly one of tcp, http, postgres, redis',
+      'gate.checks[2]: give exactly one of tcp, http, postgres, redis, not tcp and postgres',
+    ])
+  })
+
+  test('postgres and redis checks take a target alone or with credentials, user postgres by default', () => {
+    const config = parseGateConfig({
+      checks: [
+        { name: 'db', postgres: '${DB_PORT}' },
+        {
+          name: 'db-login',
+          postgres: { target: '127.0.0.1:${DB_PORT}', user: 'app', password: '${DB_PASSWORD}', database: 'app' },
+        },
+        { name: 'queue', redis: 6380 },
+        { name: 'queue-auth', redis: { target: '${REDIS_PORT}', password: '${REDIS_PASSWORD}' } },
+      ],
+    })
+    assert.equal(config.checks[0]?.postgres, '${DB_PORT}')
+    assert.deepEqual(config.checks[1]?.postgres, {
+      target: '127.0.0.1:${DB_PORT}',
+      user: 'app',
+      password: '${DB_PASSWORD}',
+      database: 'app',
+    })
+    assert.deepEqual(config.checks[3]?.redis, { target: '${REDIS_PORT}', password: '${REDIS_PASSWORD}' })
+  })
+
+  test('postgres and redis targets must be loopback, credentials valid references, no unknown keys or expect', () => {
+    const problems = problemsOf({
+      checks: [
+        { name: 'remote', postgres: { target: 'db.example.com:5432', user: 'app' } },
+        { name: 'ref', postgres: { target: 5432, password: '${DB PASSWORD}' } },
+        { name: 'typo', redis: { target: 6379, pasword: 'x' } },
+        { name: 'expect', redis: 6379, expect: { status: [200] } },
+      ],
+    })
+    assert.deepEqual(problems.sort(), [
+      'gate.checks[0].postgres.target: host "db.example.com" must be a loopback host (127.0.0.1, localhost or [::1])',
+      'gate.checks[1].postgres.password: invalid variable reference "${DB PASSWORD}"',
+      'gate.checks[2].redis: Unrecognized key: "pasword"',
+      'gate.checks[3].expect: expect applies to http checks only',
     ])
   })
 

@@ -76,6 +76,66 @@ describe('resolveChecks', () => {
   })
 })
 
+describe('resolveChecks for postgres and redis', () => {
+  test('credentials come from the secrets, targets from .env.sandbox only, and no target holds a password', () => {
+    const config = parseGateConfig({
+      checks: [
+        {
+          name: 'db',
+          postgres: { target: '${DB_PORT}', user: 'app', password: '${DB_PASSWORD}', database: 'appdb' },
+          service: 'db',
+        },
+        { name: 'db-short', postgres: '127.0.0.1:${DB_PORT}' },
+        { name: 'queue', redis: { target: '${REDIS_PORT}', user: 'worker', password: '${REDIS_PASSWORD}' } },
+        { name: 'queue-open', redis: '${REDIS_PORT}' },
+      ],
+    })
+    const secrets = { DB_PASSWORD: 's3cr3t/with@odd:chars', REDIS_PASSWORD: 'r3dis' }
+    const [db, short, queue, open] = resolveChecks(config, { DB_PORT: '5433', REDIS_PORT: '6380' }, secrets)
+    assert.deepEqual(db, {
+      name: 'db',
+      kind: 'postgres',
+      host: '127.0.0.1',
+      port: 5433,
+      user: 'app',
+      password: 's3cr3t/with@odd:chars',
+      database: 'appdb',
+      target: 'postgres://app@127.0.0.1:5433/appdb',
+      after: [],
+      service: 'db',
+      timeoutMs: undefined,
+    })
+    assert.equal(short?.target, 'postgres://postgres@127.0.0.1:5433/postgres')
+    assert.equal(short?.kind === 'postgres' ? short.password : 'not postgres', undefined)
+    assert.equal(queue?.target, 'redis://worker@127.0.0.1:6380')
+    assert.equal(queue?.kind === 'redis' ? queue.password : undefined, 'r3dis')
+    assert.equal(open?.target, 'redis://127.0.0.1:6380')
+    for (const check of [db, short, queue, open]) {
+      assert.doesNotMatch(check?.target ?? '', /s3cr3t|r3dis/)
+    }
+  })
+
+  test('a target may not come from a secret, and a missing secret names the variable, never a value', () => {
+    const fromSecret = parseGateConfig({ checks: [{ name: 'db', postgres: '${DB_PORT}' }] })
+    assert.throws(
+      () => resolveChecks(fromSecret, {}, { DB_PORT: '5433' }),
+      /variable DB_PORT in postgres "\$\{DB_PORT\}"/,
+    )
+    const noSecret = parseGateConfig({
+      checks: [{ name: 'db', postgres: { target: 5433, password: '${DB_PASSWORD}' } }],
+    })
+    assert.throws(
+      () => resolveChecks(noSecret, {}, {}),
+      (error: unknown) =>
+        error instanceof UsageError &&
+        /gate check "db": variable DB_PASSWORD in postgres\.password "\$\{DB_PASSWORD\}" is not set/.test(
+          error.message,
+        ) &&
+        /secrets\.fields/.test(error.hint ?? ''),
+    )
+  })
+})
+
 describe('json expectations', () => {
   test('count, path and equality conditions explain what they saw', () => {
     const document = { data: { workers: [{ id: 1 }, { id: 2 }], status: 'starting' }, items: [{ state: 'ok' }] }
