@@ -27,6 +27,11 @@ export interface CommandSpec {
   details?: string
   /** Pipeline entries left out when a boolean flag is set, e.g. `{ 'no-up': ['@stack.up'] }`. */
   drop?: Record<string, string[]>
+  /**
+   * Error codes after which the completed steps are kept rather than undone: `sandbox up` and
+   * `local-prod up` start a persistent stack, which stays up for inspection when its gate fails.
+   */
+  keepOn?: string[]
 }
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
@@ -117,6 +122,7 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'start the stack (port check, lint, secrets, compose up) and run the gate',
     options: upOptions,
     pipeline: 'sandbox.up',
+    keepOn: ['E_GATE'],
   },
   {
     path: ['sandbox', 'down'],
@@ -179,6 +185,7 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'start local-prod (secrets required) and run the gate',
     options: upOptions,
     pipeline: 'local-prod.up',
+    keepOn: ['E_GATE'],
     kind: 'local-prod',
   },
   {
@@ -248,6 +255,14 @@ export const COMMANDS: CommandSpec[] = [
     },
     pipeline: 'test.e2e',
     details: 'Arguments after -- are passed to the test service, e.g. berth test e2e -- --grep health',
+  },
+  {
+    path: ['exec'],
+    summary: 'run a command in a running service of this instance (compose exec -T; output redacted)',
+    args: ['<service>', '[command...]?'],
+    pipeline: 'exec',
+    details:
+      "Put the command after --, e.g. berth exec backend -- node /app/migrate.mjs. berth exits with the command's exit code.",
   },
   {
     path: ['evidence'],

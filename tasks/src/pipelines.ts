@@ -8,7 +8,8 @@ import type { BoundStep } from './runner.js'
  */
 export const DEFAULT_PIPELINES: Record<string, string[]> = {
   // Shared by every command that starts containers, so secrets and the gate run on every path.
-  'stack.up': ['ports.check', 'compose.lint', 'secrets.load', 'compose.up', 'gate.wait'],
+  // compose.afterUp: migrations and seeds, after the start and before the gate that needs them.
+  'stack.up': ['ports.check', 'compose.lint', 'secrets.load', 'compose.up', 'compose.afterUp', 'gate.wait'],
   // `registry.lock`: one operation per instance, taken before the first change (see registry).
   spec: ['worktree.plan', 'registry.lock', 'registry.claim', 'worktree.create'],
   impl: ['worktree.plan', 'registry.lock', 'registry.claim', 'worktree.create', 'env.write', '@stack.up'],
@@ -23,7 +24,7 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   worktrees: ['worktree.list'],
   'sandbox.init': ['instance.detect', 'registry.lock', 'registry.claim', 'ports.check', 'env.write'],
   'sandbox.up': ['registry.resolve', 'registry.lock', '@stack.up'],
-  'sandbox.down': ['registry.resolve', 'registry.lock', 'compose.down'],
+  'sandbox.down': ['registry.resolve', 'registry.lock', 'compose.beforeDown', 'compose.down'],
   'sandbox.status': ['registry.resolve', 'compose.status'],
   'sandbox.list': ['registry.list', 'compose.list', 'instance.summary'],
   'sandbox.logs': ['registry.resolve', 'compose.logs'],
@@ -39,7 +40,7 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   gate: ['registry.resolve', 'gate.wait'],
   'local-prod.init': ['instance.detect', 'registry.lock', 'registry.claim', 'ports.check', 'env.write'],
   'local-prod.up': ['registry.resolve', 'registry.lock', '@stack.up'],
-  'local-prod.down': ['registry.resolve', 'registry.lock', 'compose.down'],
+  'local-prod.down': ['registry.resolve', 'registry.lock', 'compose.beforeDown', 'compose.down'],
   'local-prod.status': ['registry.resolve', 'compose.status'],
   // local-prod is the user's own clone: its stack and claim go, the folder always stays.
   'local-prod.destroy': ['registry.resolve', 'registry.lock', 'compose.destroy', 'env.remove', 'registry.release'],
@@ -50,6 +51,8 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   'config.schema': ['config.schema'],
   doctor: ['doctor.run'],
   'test.e2e': ['registry.resolve', 'registry.lock', 'secrets.load', 'compose.test'],
+  // secrets.load: the redactor learns the values, so the command's output never shows them.
+  exec: ['registry.resolve', 'registry.lock', 'secrets.load', 'compose.exec'],
   evidence: ['registry.resolve', 'evidence.collect'],
   'shared.init': ['shared.init'],
   'shared.status': ['shared.status'],

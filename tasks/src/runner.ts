@@ -45,15 +45,20 @@ export type PipelineError = BerthError & { undoErrors?: Error[]; timings?: StepT
 
 /**
  * Runs every step's `validate` first (nothing has changed yet), then the steps in order. When one
- * fails, the steps that completed are undone in reverse order (every undo runs, even when an earlier undo failed) and the original error is thrown, tagged
- * with the failing step and carrying the undo errors. `keep` skips the undo (the user asked to
- * keep what was made).
+ * fails, the steps that completed are undone in reverse order (every undo runs, even when an
+ * earlier undo failed) and the original error is thrown, tagged with the failing step and carrying
+ * the undo errors. `keep` skips the undo: `true` when the user asked to keep what was made, or a
+ * test of the error (a persistent stack whose gate failed stays up for inspection).
  */
 export async function runPipeline(
   steps: BoundStep[],
   ctx: TaskContext,
   hooks: RunHooks = {},
-  options: { keep?: boolean; dryRun?: boolean; progress?: PipelineProgress } = {},
+  options: {
+    keep?: boolean | ((error: BerthError) => boolean)
+    dryRun?: boolean
+    progress?: PipelineProgress
+  } = {},
 ): Promise<StepTiming[]> {
   const progress = options.progress ?? { phase: 'validate', pending: [] }
   progress.phase = 'validate'
@@ -109,7 +114,8 @@ export async function runPipeline(
       // A failing step rolls back what it made itself; until it returned, it counted as pending.
       progress.current = undefined
       progress.phase = 'rollback'
-      error.undoErrors = options.keep ? [] : await undoAll(completed, ctx, timings, hooks, progress)
+      const keep = typeof options.keep === 'function' ? options.keep(error) : options.keep === true
+      error.undoErrors = keep ? [] : await undoAll(completed, ctx, timings, hooks, progress)
       error.timings = timings
       progress.phase = 'done'
       throw error

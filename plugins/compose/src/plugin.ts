@@ -1,8 +1,11 @@
 import type { BerthServices, Plugin, Step, TaskContext } from '@berth/contract'
+import { hooksSection } from './hooks/schema.js'
 import { composeConfigSchema, composeTestConfigSchema } from './schema.js'
 import { composeServices } from './services.js'
 import { diagnoseCompose } from './steps/doctor.js'
 import { composeDestroyStep, composeDownStep } from './steps/down.js'
+import { composeExecStep } from './steps/exec.js'
+import { composeAfterUpStep, composeBeforeDownStep } from './steps/hooks.js'
 import { composeLintStep } from './steps/lint.js'
 import { composeListStep } from './steps/list.js'
 import { composeLogsStep, type LogsOutput } from './steps/logs.js'
@@ -12,7 +15,18 @@ import { composeTestStep } from './steps/test.js'
 import { composeUpStep } from './steps/up.js'
 import { COMPOSE_PLUGIN_VERSION } from './version.js'
 
-export type ComposeStepName = 'lint' | 'up' | 'down' | 'destroy' | 'status' | 'logs' | 'list' | 'test'
+export type ComposeStepName =
+  | 'lint'
+  | 'up'
+  | 'afterUp'
+  | 'beforeDown'
+  | 'down'
+  | 'destroy'
+  | 'status'
+  | 'logs'
+  | 'list'
+  | 'test'
+  | 'exec'
 
 /** The plugin with its step names and services known to the type checker. */
 export interface ComposePlugin extends Plugin {
@@ -36,15 +50,19 @@ export function composePlugin(options: ComposePluginOptions = {}): ComposePlugin
     name: 'berth:compose',
     version: COMPOSE_PLUGIN_VERSION,
     config: { compose: composeConfigSchema, test: composeTestConfigSchema },
+    sections: [hooksSection],
     steps: {
       lint: composeLintStep,
       up: composeUpStep,
+      afterUp: composeAfterUpStep,
+      beforeDown: composeBeforeDownStep,
       down: composeDownStep,
       destroy: composeDestroyStep,
       status: composeStatusStep,
       logs: composeLogsStep(logsOutput),
       list: composeListStep,
       test: composeTestStep(logsOutput),
+      exec: composeExecStep(logsOutput),
     },
     services: composeServices,
     diagnose: diagnoseCompose,

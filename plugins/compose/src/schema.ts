@@ -53,6 +53,12 @@ export const composeConfigSchema = z
     profiles: names.default([]),
     lint: composeLintSchema,
     observability: composeObservabilitySchema,
+    /**
+     * Seconds each container gets to stop when the stack is removed with its volumes (`done`,
+     * `destroy`, a rolled-back `impl`): the data goes anyway, so a clean shutdown saves nothing.
+     * `down` keeps compose's own grace (10 s, or the service's stop_grace_period).
+     */
+    destroyGrace: z.number().int().min(0).max(600).default(3),
   })
   .prefault({})
 

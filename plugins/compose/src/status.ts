@@ -35,7 +35,7 @@ function serviceContainers(containers: EngineContainer[]): EngineContainer[] {
   return containers.filter((c) => c.Labels[PROJECT_LABEL] !== undefined && c.Labels[ONEOFF_LABEL] !== 'True')
 }
 
-function healthOf(status: string): ContainerStatus['health'] {
+export function healthOf(status: string): ContainerStatus['health'] {
   if (/\(healthy\)/.test(status)) return 'healthy'
   if (/\(unhealthy\)/.test(status)) return 'unhealthy'
   if (/\(health: starting\)/.test(status)) return 'starting'

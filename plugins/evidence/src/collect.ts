@@ -92,6 +92,9 @@ export async function collectEvidence(ctx: TaskContext, options: CollectOptions 
     engineError === undefined ? writeLogs(ctx, writer, containers, details, settings.logTail) : undefined,
     writeGit(writer, instance),
     options.outcome ? writer.writeJson('run.json', runReport(ctx, options.outcome)) : undefined,
+    // The lifecycle hooks this run ran (compose.afterUp / compose.beforeDown): each one's outcome
+    // and the last lines of its output, redacted like every file of the bundle.
+    ctx.output.hooks !== undefined ? writer.writeJson('hooks.json', ctx.output.hooks) : undefined,
   ])
 
   const manifest: EvidenceManifest = {

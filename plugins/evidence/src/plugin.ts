@@ -62,9 +62,14 @@ export function evidencePlugin(options: EvidencePluginOptions = {}): EvidencePlu
   }
 }
 
-/** An automatic task with an instance, not a dry run; `impl` only once it reached `compose.up`. */
+/**
+ * An automatic task (or any task whose lifecycle hooks ran) with an instance, not a dry run;
+ * `impl` only once it reached `compose.up`.
+ */
 export function shouldCollect(ctx: TaskContext, outcome: PipelineOutcome, automatic: Set<string>): boolean {
-  if (!automatic.has(ctx.task) || !ctx.instance) return false
+  // A `down` whose before-down hooks ran (a dump) leaves their record too.
+  const hooksRan = Array.isArray(ctx.output.hooks) && ctx.output.hooks.length > 0
+  if (!(automatic.has(ctx.task) || hooksRan) || !ctx.instance) return false
   if (ctx.args.flags['dry-run'] === true) return false
   if (ctx.task === 'impl') return outcome.timings.some((timing) => timing.step === 'compose.up')
   return true

@@ -11,6 +11,8 @@ export interface ComposeState {
   project: string
   /** The project had containers or volumes before `compose.up` ran: its undo keeps the volumes. */
   existedBefore: boolean
+  /** Engine names of the project's volumes before `compose.up` ran (the others it created). */
+  volumesBefore?: string[]
 }
 
 /** Everything needed to run compose for the current instance. */

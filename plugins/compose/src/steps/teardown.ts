@@ -14,10 +14,11 @@ export async function tearDownProject(
   session: ComposeSession | undefined,
 ): Promise<SweepReport> {
   if (session && missingFiles(session.files).length === 0) {
-    // No abort signal: cleanup must finish even after Ctrl-C. A short stop timeout, because the
-    // volumes are deleted next and a graceful shutdown saves nothing.
+    // No abort signal: cleanup must finish even after Ctrl-C. A short stop timeout
+    // (compose.destroyGrace), because the volumes are deleted next and a graceful shutdown saves nothing.
     const options = { ...session.options, signal: undefined }
-    const result = await runCompose(['down', '--volumes', '--remove-orphans', '--timeout', '3'], options)
+    const grace = String(session.config.destroyGrace)
+    const result = await runCompose(['down', '--volumes', '--remove-orphans', '--timeout', grace], options)
     if (result.exitCode !== 0) {
       ctx.log.warn(`compose down of ${project} failed (exit ${result.exitCode}); removing its resources by label`)
     }

@@ -26,6 +26,7 @@ export const composeUpStep: Step = {
     const state: ComposeState = {
       project: session.project,
       existedBefore: before.containers.length + before.volumes.length > 0,
+      volumesBefore: before.volumes.map((volume) => volume.Name),
     }
     ctx.state.compose = state
     const command = ['up', '-d', '--remove-orphans']
