@@ -32,6 +32,7 @@ const PROJECT = `agt${RUN}`
 const BLOCK = 52000 + Math.floor(Math.random() * 39) * 100
 const SECRETS = {
   db_password: `dbpw-${randomBytes(8).toString('hex')}`,
+  redis_password: `redispw-${randomBytes(8).toString('hex')}`,
   api_key: `apikey-${randomBytes(8).toString('hex')}`,
 }
 const id = (feature: string) => `${PROJECT}-impl-${feature}`
@@ -240,7 +241,17 @@ describe('agents in parallel demo stacks (real CLI, real engine, stand-in op)', 
     for (const path of ['config.json', 'env.sandbox', 'gate.json', 'containers.json', 'git.json', 'manifest.json']) {
       assert.ok(listed.includes(path), `${path} is in the bundle`)
     }
-    for (const service of ['backend', 'db', 'observability', 'worker-1', 'worker-2', 'worker-3', 'worker-4']) {
+    for (const service of [
+      'backend',
+      'db',
+      'observability',
+      'prometheus',
+      'redis',
+      'worker-1',
+      'worker-2',
+      'worker-3',
+      'worker-4',
+    ]) {
       assert.ok(listed.includes(`logs/${service}.log`), `logs/${service}.log is in the bundle`)
     }
     assert.ok(listed.includes('e2e/e2e-results.json'), 'the newest e2e artifacts are in the bundle')

@@ -1,7 +1,7 @@
 /**
  * Fixtures of the reliability tests (test/reliability*.test.ts): a repository holding a copy of
- * examples/demo plus a two-service stack (`compose.small.yaml`: db + backend, backend health
- * needs db auth) that starts in seconds, a `test:pause` plugin that parks `impl` at a chosen step,
+ * examples/demo plus a two-service stack (`compose.small.yaml`: PostgreSQL + backend, backend
+ * health needs a PostgreSQL login) that starts in seconds, a `test:pause` plugin that parks `impl` at a chosen step,
  * a CLI runner that spawns berth in its own process group (so a test can SIGKILL it with all its
  * children), and helpers reading the registry. Ports: blocks of 100 in 57000-63999.
  */
@@ -25,38 +25,39 @@ export function portBlock(): number {
 }
 
 /**
- * db + backend from the demo images. `BERTH_TEST_HOLD=1` in berth's environment keeps db's health
- * "starting" (so compose v1 waits in `up` before creating backend); `BERTH_TEST_DB_HOST` points
- * backend elsewhere (so its health, and the gate, never pass); `REL_EXTRA_PORT` publishes a third
- * service (profile-free only in the `extra` variant) on a port berth does not manage.
+ * db (the demo's PostgreSQL 15) + backend from the demo images. `BERTH_TEST_HOLD=1` in berth's
+ * environment keeps db's health "starting" (so compose waits in `up` before starting backend);
+ * `BERTH_TEST_DB_HOST` points backend elsewhere (so its health, and the gate, never pass);
+ * `REL_EXTRA_PORT` publishes a third service (profile-free only in the `extra` variant) on a port
+ * berth does not manage. The backend runs without a queue (no REDIS_HOST).
  */
 export function smallCompose(options: { extra?: boolean } = {}): string {
   const extra = options.extra
     ? `  extra:
-    image: berth-demo-db:local
+    image: berth-demo-observability:local
     command: ["node", "/app/server.mjs"]
     ports:
-      - "127.0.0.1:\${REL_EXTRA_PORT:-1}:5432"
+      - "127.0.0.1:\${REL_EXTRA_PORT:-1}:16686"
     volumes:
-      - ./db:/app:ro
+      - ./observability:/app:ro
 `
     : ''
   return `services:
   db:
-    image: berth-demo-db:local
-    command: ["node", "/app/server.mjs"]
+    image: berth-demo-postgres:local
     environment:
       INSTANCE_ID: \${INSTANCE_ID:-demo}
-      DB_PASSWORD: \${DB_PASSWORD:-localdev}
+      POSTGRES_USER: demo
+      POSTGRES_DB: demo
+      POSTGRES_PASSWORD: \${DB_PASSWORD:-localdev}
       BERTH_TEST_HOLD: \${BERTH_TEST_HOLD:-0}
     ports:
       - "127.0.0.1:\${KTRDR_DB_PORT:-5432}:5432"
     volumes:
-      - dbdata:/data
-      - ./db:/app:ro
+      - dbdata:/var/lib/postgresql/data
     stop_grace_period: 2s
     healthcheck:
-      test: ["CMD", "/bin/sh", "-c", "[ \\"$$BERTH_TEST_HOLD\\" != 1 ] && /bin/sh /usr/local/bin/berth-healthcheck db 5432"]
+      test: ["CMD", "/bin/sh", "-c", "[ \\"$$BERTH_TEST_HOLD\\" != 1 ] && pg_isready -h 127.0.0.1 -U demo -q"]
       interval: 1s
       timeout: 3s
       retries: 3

@@ -4,7 +4,7 @@
  * output), published ports are bound to 127.0.0.1 as the engine reports them, a slot re-claimed
  * after `done` starts on fresh volumes, a failed start leaves nothing behind, and `done` /
  * `destroy` refuse paths outside the worktree parent folder or the main checkout.
- * The two-service stack of ./reliability-fixtures.ts (db + backend; backend health needs db auth).
+ * The two-service stack of ./reliability-fixtures.ts (PostgreSQL + backend; backend health needs a login).
  */
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'

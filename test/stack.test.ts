@@ -1,6 +1,7 @@
 /**
- * Running stacks end to end: the real `berth` CLI starts copies of examples/demo (db, backend,
- * four workers, observability) on the real Docker engine and docker-compose, and the tests look
+ * Running stacks end to end: the real `berth` CLI starts copies of examples/demo (PostgreSQL,
+ * Redis, backend, four workers, Prometheus, observability) on the real Docker engine and Compose,
+ * with the repository's own berth config (hooks, gate), and the tests look
  * at what a person would: the APIs on their published ports, the engine's containers, volumes and
  * networks (by compose label, through the engine API), the processes' argv, the files on disk.
  *
@@ -20,8 +21,8 @@ import {
   buildDemoImages,
   countProjectObjects,
   DEMO_GREETING,
-  dbSession,
   demoConfig,
+  demoItem,
   demoRepo,
   engine,
   fileSize,
@@ -29,6 +30,7 @@ import {
   hostBindings,
   inspectContainer,
   lineOf,
+  pgQuery,
   projectObjects,
   readEnvFile,
   removeProject,
@@ -39,7 +41,17 @@ import {
 import { type BerthResult, berth, FIXTURE_BIN, git, testdir } from './helpers/index.js'
 
 const RUN = randomBytes(2).toString('hex')
-const SERVICES = ['backend', 'db', 'observability', 'worker-1', 'worker-2', 'worker-3', 'worker-4']
+const SERVICES = [
+  'backend',
+  'db',
+  'observability',
+  'prometheus',
+  'redis',
+  'worker-1',
+  'worker-2',
+  'worker-3',
+  'worker-4',
+]
 const NO_OBJECTS = { containers: 0, volumes: 0, networks: 0 }
 
 // Blocks of 100 ports from a random start, so a leftover of an earlier run is unlikely to sit on them.
@@ -202,6 +214,8 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
           assert.equal(health.body.status, 'ok')
           assert.equal(health.body.instance, id)
           assert.equal(health.body.db, 'ok')
+          assert.equal(health.body.queue, 'ok')
+          assert.equal(health.body.schema, 'ready', 'the migrate hook made the schema')
           const info = await getJson(apiUrl(feature, '/api/v1/info'))
           assert.equal(info.body.instance, id)
           assert.equal(String(info.body.slot), env[feature]!.SLOT_NUMBER)
@@ -253,7 +267,7 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
           assert.ok(row, `sandbox list shows ${pair.id(feature)}`)
           assert.deepEqual(
             { state: row.state, running: row.running, total: row.total },
-            { state: 'running', running: 7, total: 7 },
+            { state: 'running', running: SERVICES.length, total: SERVICES.length },
           )
         }
       },
@@ -283,7 +297,7 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
     )
 
     stackTest(
-      'sandbox down then up keeps the db volume and its data; status reports containers and health, logs prints backend lines, gate alone passes',
+      'sandbox down then up keeps the db volume and its data and does not seed again; status reports containers and health, logs prints backend lines, gate alone passes',
       180_000,
       async () => {
         assert.ok(env.b, 'instance b of the first test is running')
@@ -291,10 +305,16 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
         const cwd = pair.tree('b')
         const dbPort = Number(env.b.KTRDR_DB_PORT)
         const dbEnv = (await inspectContainer((await serviceContainer(id, 'db')).Id)).Config.Env ?? []
-        const password = dbEnv.find((e) => e.startsWith('DB_PASSWORD='))?.slice('DB_PASSWORD='.length)
-        assert.ok(password !== undefined, 'db has DB_PASSWORD')
+        const password = dbEnv.find((e) => e.startsWith('POSTGRES_PASSWORD='))?.slice('POSTGRES_PASSWORD='.length)
+        assert.ok(password !== undefined, 'db has POSTGRES_PASSWORD')
         const marker = `kept-${RUN}`
-        assert.deepEqual(await dbSession(dbPort, [`AUTH ${password}`, `SET marker ${marker}`]), ['OK', 'OK', 'BYE'])
+        await pgQuery(dbPort, password, 'CREATE TABLE kept (marker text)')
+        await pgQuery(dbPort, password, 'INSERT INTO kept VALUES ($1)', [marker])
+        assert.equal(
+          (await pgQuery(dbPort, password, 'SELECT count(*)::int AS n FROM greetings'))[0]?.n,
+          3,
+          'seeded once',
+        )
         const volumeBefore = (await projectObjects(id)).volumes.find((v) => v.Name === `${id}_dbdata`)
         assert.ok(volumeBefore)
 
@@ -308,9 +328,21 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
 
         const up = expectExit(await pair.run(['sandbox', 'up', '--json'], { cwd }), 0, 'sandbox up')
         assert.equal(up.json.gate.passed, true)
-        const volumeAfter = (await projectObjects(id)).volumes.find((v) => v.Name === `${id}_dbdata`)
-        assert.equal(volumeAfter?.CreatedAt, volumeBefore.CreatedAt, 'the same volume, not a new one')
-        assert.deepEqual(await dbSession(dbPort, [`AUTH ${password}`, 'GET marker']), ['OK', `VALUE ${marker}`, 'BYE'])
+        assert.deepEqual(
+          up.json.hooks.map((hook: { name: string; status: string }) => [hook.name, hook.status]),
+          [
+            ['migrate', 'passed'],
+            ['seed', 'skipped'],
+          ],
+          'migrations run on every up, the seed only on a fresh volume',
+        )
+        assert.ok((await projectObjects(id)).volumes.some((v) => v.Name === `${id}_dbdata`))
+        assert.deepEqual(await pgQuery(dbPort, password, 'SELECT marker FROM kept'), [{ marker }], 'the data survived')
+        assert.equal(
+          (await pgQuery(dbPort, password, 'SELECT count(*)::int AS n FROM greetings'))[0]?.n,
+          3,
+          'not seeded again',
+        )
 
         let status: BerthResult | undefined
         const allHealthy = await waitFor(async () => {
@@ -438,7 +470,7 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
 
   describe('failures, secrets and compose lint', { concurrency: 1 }, () => {
     stackTest(
-      'a gate check that can never pass fails sandbox up within 7 s of the gate starting, naming the check, its error and the backend log tail; a failed impl rolls back everything',
+      'a gate check that can never pass: sandbox up --timeout 5 exits 1 within 7 s of the gate starting, the stack still running, naming the check, its error, the backend log tail and the next commands; a failed impl rolls back everything',
       240_000,
       async (t) => {
         // block + 99 is in this stack's own block and never published: nothing ever listens there.
@@ -470,14 +502,18 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
               new RegExp(`\\[backend ${id}\\] listening on 8000`),
               'includes a backend log line',
             )
+            // The gate starts right after compose.up (its db check runs before the migrate hook).
             const gateStart = up.lineAt(/✔ compose\.up/)
             const gateFailed = up.lineAt(/✖ gate\.wait/)
             assert.ok(gateStart && gateFailed, `progress lines:\n${up.stderr}`)
             const timeline = up.lines.map((line) => `+${line.at - up.startedAt} ms ${line.text}`).join('\n')
             assert.ok(
-              gateFailed - gateStart <= 7000,
-              `the gate failed ${gateFailed - gateStart} ms after it started:\n${timeline}`,
+              up.endedAt - gateStart <= 7000,
+              `sandbox up exited ${up.endedAt - gateStart} ms after the gate started:\n${timeline}`,
             )
+            assert.match(error.hint, /still running/)
+            assert.match(error.hint, /berth sandbox logs backend/)
+            assert.match(error.hint, /berth sandbox down/)
             const report = error.details.gate
             assert.equal(report.passed, false)
             assert.ok(report.elapsedMs <= 7000, `gate elapsed ${report.elapsedMs} ms`)
@@ -489,8 +525,23 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
                 .filter((c: { name: string }) => c.name !== 'never')
                 .every((c: { status: string }) => c.status === 'passed'),
             )
-            assert.deepEqual(await countProjectObjects(id), NO_OBJECTS, 'the failed up removed the stack it started')
+            const left = await projectObjects(id)
+            assert.deepEqual(
+              left.containers
+                .filter((c) => c.State === 'running')
+                .map((c) => c.Labels['com.docker.compose.service'])
+                .sort(),
+              SERVICES,
+              'the stack stays up for inspection',
+            )
+            const status = expectExit(
+              await stack.run(['sandbox', 'status', '--json'], { cwd: stack.tree('x') }),
+              0,
+              'sandbox status after the failed up',
+            )
+            assert.equal(status.json.state, 'running')
             expectExit(await stack.run(['done', 'x', '--force']), 0, 'done x')
+            assert.deepEqual(await countProjectObjects(id), NO_OBJECTS, 'done removes it all')
           })(),
           (async () => {
             const id = stack.id('y')
@@ -516,16 +567,12 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
         t.after(() => stack.cleanup())
         const apiKey = `s3cr3t-${randomBytes(8).toString('hex')}`
         const dbPassword = `s3cr3t-${randomBytes(8).toString('hex')}`
-        const secrets = [apiKey, dbPassword]
+        const redisPassword = `s3cr3t-${randomBytes(8).toString('hex')}`
+        const secrets = [apiKey, dbPassword, redisPassword]
         const itemsFile = join(stack.dir, 'op-items.json')
         writeFileSync(
           itemsFile,
-          JSON.stringify({
-            'demo-item': {
-              api_key: { value: apiKey, type: 'CONCEALED' },
-              db_password: { value: dbPassword, type: 'CONCEALED' },
-            },
-          }),
+          JSON.stringify({ 'demo-item': demoItem({ db: dbPassword, redis: redisPassword, apiKey }) }),
         )
         const env = { PATH: `${FIXTURE_BIN}:${process.env.PATH}`, OP_STANDIN_ITEMS: itemsFile }
         const outputs: string[] = []
@@ -563,13 +610,17 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
         assert.deepEqual(argvHits, [], 'no process had a secret in its argv')
         assert.ok(sawCompose, "the watcher saw compose's process (so it was looking)")
         assert.equal(impl.json.secrets.source, 'op')
-        assert.deepEqual([...impl.json.secrets.variables].sort(), ['DB_PASSWORD', 'DEMO_API_KEY'])
+        assert.deepEqual([...impl.json.secrets.variables].sort(), ['DB_PASSWORD', 'DEMO_API_KEY', 'REDIS_PASSWORD'])
         assert.deepEqual(impl.json.secrets.defaulted, [])
 
         const id = stack.id('s')
         const backendEnv = (await inspectContainer((await serviceContainer(id, 'backend')).Id)).Config.Env ?? []
         assert.ok(backendEnv.includes(`DEMO_API_KEY=${apiKey}`), 'the backend container has DEMO_API_KEY from op')
         assert.ok(backendEnv.includes(`DB_PASSWORD=${dbPassword}`), 'the backend container has DB_PASSWORD from op')
+        assert.ok(
+          backendEnv.includes(`REDIS_PASSWORD=${redisPassword}`),
+          'the backend container has REDIS_PASSWORD from op',
+        )
         const envFile = readEnvFile(join(stack.tree('s'), '.env.sandbox'))
         const info = await getJson(`http://127.0.0.1:${envFile.KTRDR_API_PORT}/api/v1/info`)
         assert.equal(info.body.secretPresent, true)

@@ -1,7 +1,8 @@
 /**
  * Fixtures for end-to-end tests of running stacks: a git repository holding a copy of
- * examples/demo and a berth config, the Docker engine API over its unix socket (node:http, no
- * `docker` process per question), and a CLI runner that timestamps every stderr line.
+ * examples/demo and a berth config (the repository's own, with the test's ports), the Docker
+ * engine API over its unix socket (node:http, no `docker` process per question), a PostgreSQL
+ * login from the host, and a CLI runner that timestamps every stderr line.
  */
 import { execFile, spawn } from 'node:child_process'
 import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
@@ -17,60 +18,59 @@ export const DEMO_DIR = join(REPO_ROOT, 'examples/demo')
 export const DEMO_GREETING = 'hello from berth demo'
 export const PROJECT_LABEL = 'com.docker.compose.project'
 
-/** Builds the shared demo images (`berth-demo-<svc>:local`); a no-op when they exist. */
+/** Builds the shared demo images (`berth-demo-<svc>:local`, the real services' images); a no-op when up to date. */
 export async function buildDemoImages(): Promise<void> {
-  await execFileAsync('bash', [join(DEMO_DIR, 'images/build.sh')], { timeout: 300_000 })
+  await execFileAsync('bash', [join(DEMO_DIR, 'images/build.sh')], { timeout: 600_000 })
 }
 
 /**
  * Host ports of one test repository: a block of 100 ports from `block` (40000-50000), so slots
  * 1-3 of different repositories never collide. `block + 99` is never published by anything.
  */
-export function demoPorts(block: number): Record<string, { base: number; stride?: number; count?: number }> {
+export function demoPorts(
+  block: number,
+): Record<string, { base: number; stride?: number; count?: number; slot0?: number }> {
   return {
     KTRDR_API_PORT: { base: block },
     KTRDR_DB_PORT: { base: block + 10 },
     KTRDR_JAEGER_UI_PORT: { base: block + 20 },
-    KTRDR_GRAFANA_PORT: { base: block + 30 },
     // slot N -> block + 40 + 10N … +3 (slot 3 ends at block + 73)
     KTRDR_WORKER_PORT: { base: block + 40, stride: 10, count: 4 },
+    KTRDR_PROMETHEUS_PORT: { base: block + 80 },
+    DEMO_REDIS_PORT: { base: block + 90 },
   }
 }
 
-/** A berth config for the demo stack: the KTRDR-shaped gate, 1Password secrets with defaults. */
+/** The repository's own berth.config.json: the demo's secrets, hooks and gate as users get them. */
+// biome-ignore lint/suspicious/noExplicitAny: the tests read fields of the config file directly
+export function rootConfig(): Record<string, any> {
+  return JSON.parse(readFileSync(join(REPO_ROOT, 'berth.config.json'), 'utf8'))
+}
+
+/**
+ * A berth config for the demo stack: the repository's own (secrets with 1Password and defaults,
+ * the migrate and seed hooks, the gate on real PostgreSQL, Redis, HTTP and Prometheus), with this
+ * test's project, ports, pool, 1Password item and a 90 s gate; `extraChecks` are added to the gate.
+ */
 export function demoConfig(project: string, block: number, extraChecks: object[] = []): Record<string, unknown> {
+  const root = rootConfig()
   return {
     project,
     compose: { files: ['compose.yaml'] },
     ports: demoPorts(block),
     slots: { pool: [1, 2, 3] },
-    secrets: {
-      provider: '1password',
-      item: 'demo-item',
-      fields: { api_key: 'DEMO_API_KEY', db_password: 'DB_PASSWORD' },
-      defaults: { DB_PASSWORD: 'localdev', DEMO_API_KEY: 'insecure' },
-    },
-    gate: {
-      timeout: 60,
-      checks: [
-        { name: 'db', tcp: '${KTRDR_DB_PORT}', service: 'db' },
-        {
-          name: 'backend',
-          http: 'http://127.0.0.1:${KTRDR_API_PORT}/api/v1/health',
-          after: ['db'],
-          service: 'backend',
-        },
-        {
-          name: 'workers',
-          http: 'http://127.0.0.1:${KTRDR_API_PORT}/api/v1/workers',
-          expect: { minItems: 4 },
-          after: ['backend'],
-          service: 'worker-1',
-        },
-        { name: 'observability', http: 'http://127.0.0.1:${KTRDR_JAEGER_UI_PORT}/', service: 'observability' },
-        ...extraChecks,
-      ],
-    },
+    secrets: { ...root.secrets, item: 'demo-item' },
+    hooks: root.hooks,
+    gate: { ...root.gate, timeout: 90, checks: [...root.gate.checks, ...extraChecks] },
+  }
+}
+
+/** The 1Password item the stand-in `op` serves for `demoConfig` (fields as berth.config.json maps them). */
+export function demoItem(values: { db: string; redis?: string; apiKey?: string }): Record<string, unknown> {
+  return {
+    db_password: { value: values.db, type: 'CONCEALED' },
+    redis_password: { value: values.redis ?? 'test-queue-password', type: 'CONCEALED' },
+    api_key: { value: values.apiKey ?? 'test-api-key', type: 'CONCEALED' },
   }
 }
 
@@ -275,25 +275,33 @@ export async function waitFor(probe: () => Promise<boolean>, ms: number): Promis
   }
 }
 
-/** Sends lines to the demo db's line protocol on 127.0.0.1:port and returns its replies. */
-export async function dbSession(port: number, lines: string[]): Promise<string[]> {
-  const { connect } = await import('node:net')
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port })
-    let received = ''
-    const timer = setTimeout(() => socket.destroy(new Error(`db on ${port}: no answer in 5 s`)), 5000)
-    socket.setEncoding('utf8')
-    socket.on('connect', () => socket.write(`${[...lines, 'QUIT'].join('\n')}\n`))
-    socket.on('data', (chunk) => (received += chunk))
-    socket.on('error', (error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-    socket.on('close', () => {
-      clearTimeout(timer)
-      resolve(received.split('\n').filter(Boolean))
-    })
+/**
+ * One SQL statement against the demo's PostgreSQL on 127.0.0.1:port as `demo` (a real login from
+ * the host, through the `pg` client): resolves the rows, rejects with PostgreSQL's error (`code`
+ * 28P01 for a refused password).
+ */
+export async function pgQuery(
+  port: number,
+  password: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'demo',
+    database: 'demo',
+    password,
+    connectionTimeoutMillis: 5000,
   })
+  client.on('error', () => {})
+  await client.connect()
+  try {
+    return (await client.query(sql, params)).rows
+  } finally {
+    await client.end().catch(() => {})
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

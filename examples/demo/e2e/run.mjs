@@ -3,6 +3,8 @@
 //   E2E_EXPECT_WORKERS  workers that must be registered (default 4; set higher to force a failure)
 //   E2E_TIMEOUT_S       how long to wait for the backend to become healthy (default 30)
 //   E2E_WORKERS_WAIT_S  how long to wait for the workers once healthy (default 10)
+//   E2E_JOB_WAIT_S      how long a job may take through the Redis queue (default 15)
+//   PROMETHEUS_URL      the stack's Prometheus (default http://prometheus:9090; empty: not checked)
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -10,6 +12,8 @@ const BACKEND_URL = (process.env.BACKEND_URL || 'http://backend:8000').replace(/
 const EXPECT_WORKERS = Number(process.env.E2E_EXPECT_WORKERS || 4)
 const TIMEOUT_S = Number(process.env.E2E_TIMEOUT_S || 30)
 const WORKERS_WAIT_S = Number(process.env.E2E_WORKERS_WAIT_S || 10)
+const JOB_WAIT_S = Number(process.env.E2E_JOB_WAIT_S || 15)
+const PROMETHEUS_URL = (process.env.PROMETHEUS_URL ?? 'http://prometheus:9090').replace(/\/+$/, '')
 const ARTIFACTS_DIR = process.env.ARTIFACTS_DIR || '/artifacts'
 const INSTANCE_ID = process.env.INSTANCE_ID || 'demo'
 
@@ -24,8 +28,9 @@ function record(name, ok, detail) {
   )
 }
 
-async function getJson(pathname) {
-  const res = await fetch(BACKEND_URL + pathname, { signal: AbortSignal.timeout(3000) })
+async function getJson(pathname, init = {}) {
+  const url = pathname.startsWith('http') ? pathname : BACKEND_URL + pathname
+  const res = await fetch(url, { signal: AbortSignal.timeout(3000), ...init })
   const text = await res.text()
   let body
   try {
@@ -61,6 +66,8 @@ async function main() {
   record('health answers 200', health.done, health.done ? undefined : (health.body ?? health.error))
   if (health.done) {
     record('health reports db ok', health.body.db === 'ok', health.body.db)
+    record('health reports the queue ok', health.body.queue === 'ok', health.body.queue)
+    record('the schema is migrated', health.body.schema === 'ready', health.body.schema)
     record(
       'health reports this instance',
       health.body.instance === INSTANCE_ID,
@@ -82,6 +89,45 @@ async function main() {
     Boolean(workers.done),
     workers.error ? workers.error : `${workers.n ?? 0} registered: ${ids.join(', ') || 'none'}`,
   )
+
+  // A job through PostgreSQL and the Redis queue: the backend stores it, a worker does it.
+  try {
+    const created = await getJson('/api/v1/jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: `e2e ${INSTANCE_ID}` }),
+    })
+    if (created.status !== 202)
+      throw new Error(`POST /api/v1/jobs answered ${created.status}: ${JSON.stringify(created.body)}`)
+    const job = await poll(async () => {
+      const r = await getJson(`/api/v1/jobs/${created.body.id}`)
+      return { done: r.status === 200 && r.body.status === 'done', ...r }
+    }, JOB_WAIT_S)
+    const expected = [...`e2e ${INSTANCE_ID}`].reverse().join('')
+    record(
+      'a job goes through the queue to a worker and back',
+      Boolean(job.done) && job.body.result === expected,
+      job.body,
+    )
+  } catch (err) {
+    record('a job goes through the queue to a worker and back', false, err.cause?.code || err.message)
+  }
+
+  if (PROMETHEUS_URL) {
+    // Prometheus scrapes the backend and the four workers (every 2 s).
+    const targets = await poll(async () => {
+      const r = await getJson(`${PROMETHEUS_URL}/api/v1/targets`)
+      const active = r.body?.data?.activeTargets ?? []
+      const up = active.filter((t) => t.health === 'up').map((t) => t.labels?.job)
+      return {
+        done:
+          up.filter((job) => job === 'backend').length >= 1 &&
+          up.filter((job) => job === 'workers').length >= EXPECT_WORKERS,
+        up,
+      }
+    }, 20)
+    record('prometheus scrapes the backend and the workers', Boolean(targets.done), targets.error ?? { up: targets.up })
+  }
 
   try {
     const info = await getJson('/api/v1/info')

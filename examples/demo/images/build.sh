@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Builds the berth demo base image (default berth-demo-base:local) FROM scratch out of this host's
-# own files, so the demo runs on machines where no image registry is reachable:
-#   - the host's node binary (stripped when `strip` is available) and every library `ldd` lists,
-#   - a static busybox (Debian: busybox-static) with one symlink per applet, so sh, nc, wget exist,
-#   - a minimal /etc (passwd, group, nsswitch.conf) and a world-writable /tmp.
-# The service images are then built by compose (images/service.Dockerfile, ARG BASE_IMAGE).
+# Builds everything the demo stack runs on, with no image registry, and reuses what is up to date:
+#   1. the real services' images (PostgreSQL 15, Redis 7, Prometheus) from Debian's packages:
+#      images/real/build.sh (needs root and the Debian mirror once; cached afterwards);
+#   2. berth-demo-base:local FROM scratch out of this host's own files:
+#      - the host's node binary (stripped when `strip` is available) and every library `ldd` lists,
+#      - a static busybox (Debian: busybox-static) with one symlink per applet, so sh, nc, wget exist,
+#      - a minimal /etc (passwd, group, nsswitch.conf) and a world-writable /tmp;
+#   3. the npm clients the Node services use (pg, ioredis: images/deps, `npm ci` once; the npm
+#      registry is needed only then);
+#   4. the service images berth-demo-<service>:local (images/*.Dockerfile), each labelled with a
+#      hash of what it is built from and rebuilt when that changes.
 #
 # Usage: images/build.sh [--force] [--tag NAME]
-#   --force       rebuild even if the image already exists (default: exit at once when it exists)
-#   --tag NAME    image to build (default berth-demo-base:local)
+#   --force       rebuild even what is up to date (the real images' package cache is reused)
+#   --tag NAME    base image to build (default berth-demo-base:local)
 # Environment:
-#   BERTH_DEMO_BASE_IMAGE  the base compose.yaml uses; set to another image (node:20-slim),
-#                          there is nothing to build and this script says so and exits 0
+#   BERTH_DEMO_BASE_IMAGE  the Node base compose.yaml uses; set to another image (node:20-slim),
+#                          the FROM-scratch base is not built
+#   BERTH_DEMO_POSTGRES_BASE / BERTH_DEMO_REDIS_BASE / BERTH_DEMO_PROMETHEUS_BASE
+#                          bases of the real services (postgres:15, redis:7, prom/prometheus with
+#                          a registry); when set, images/real/build.sh skips that service
 #   NODE_BIN               node binary to copy (default: `node` on PATH)
 #   BUSYBOX_BIN            busybox binary to copy (default /bin/busybox)
 set -euo pipefail
@@ -20,7 +28,7 @@ IMAGE=berth-demo-base:local
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FORCE=0
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,36 +43,90 @@ done
 
 die() { echo "build.sh: $*" >&2; exit 1; }
 
+CUSTOM_BASE=0
 if [ -n "${BERTH_DEMO_BASE_IMAGE:-}" ] && [ "$BERTH_DEMO_BASE_IMAGE" != "$IMAGE" ]; then
-  echo "build.sh: BERTH_DEMO_BASE_IMAGE=$BERTH_DEMO_BASE_IMAGE: the stack uses that base, nothing to build here"
-  exit 0
+  echo "build.sh: BERTH_DEMO_BASE_IMAGE=$BERTH_DEMO_BASE_IMAGE: the stack uses that Node base, not $IMAGE"
+  CUSTOM_BASE=1
 fi
 
 command -v docker >/dev/null 2>&1 || die "docker client not found"
 timeout 20 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
   die "the Docker engine does not answer (try scripts/ensure-engine.sh)"
 
-# The service images (berth-demo-<service>:local) every instance shares: the sources are
-# bind-mounted at run time, so the images hold only the base, the helpers and a copy of the
-# source for use without a checkout. Built once here so `up` never builds.
+DEMO=$(cd "$HERE/.." && pwd)
+
+# The npm clients of the Node services, installed from the committed lockfile into
+# images/deps/node_modules (copied into the service images). Reinstalled when the lockfile changes.
+install_deps() {
+  local deps="$HERE/deps" stamp="$HERE/deps/node_modules/.berth-lock-sha"
+  local want
+  want=$(sha256sum "$deps/package-lock.json" | cut -c1-16)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  command -v npm >/dev/null 2>&1 || die "npm not found: it installs the demo's npm clients (images/deps)"
+  local started
+  started=$(date +%s%N)
+  # --prefer-offline: a second install (another checkout, a wiped node_modules) needs no network.
+  if ! (cd "$deps" && npm ci --omit=dev --no-audit --no-fund --prefer-offline --loglevel=error) >"${TMPDIR:-/tmp}/berth-demo-npm.log" 2>&1; then
+    cat "${TMPDIR:-/tmp}/berth-demo-npm.log" >&2
+    die "npm ci in $deps failed"
+  fi
+  echo "$want" >"$stamp"
+  echo "build.sh: installed the demo's npm clients (pg, ioredis) in $((($(date +%s%N) - started) / 1000000)) ms"
+}
+
+# What a service image is built from; the image carries it as a label and is rebuilt when it changes.
+service_recipe() { # dockerfile service base
+  {
+    cat "$HERE/$1"
+    echo "service=$2 base=$3 base-id=$(docker image inspect -f '{{.Id}}' "$3" 2>/dev/null || echo none)"
+    if [ "$1" = service.Dockerfile ]; then
+      cat "$HERE/deps/package-lock.json"
+      (cd "$HERE/bin" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    fi
+    if [ "$2" = prometheus ]; then cat "$DEMO/prometheus/prometheus.yml"; fi
+  } | sha256sum | cut -c1-16
+}
+
+# The service images (berth-demo-<service>:local) every instance shares: the Node services'
+# sources are bind-mounted at run time, so the images hold the base, the npm clients, the helpers
+# and a copy of the source for use without a checkout. Built here so `up` never builds.
 build_services() {
-  local svc
-  for svc in db backend worker observability e2e; do
-    local tag="berth-demo-$svc:local"
-    if [ "$FORCE" = 0 ] && docker image inspect "$tag" >/dev/null 2>&1; then continue; fi
-    if ! docker build -q -t "$tag" -f "$HERE/service.Dockerfile" \
-      --build-arg "BASE_IMAGE=$IMAGE" --build-arg "SERVICE=$svc" \
-      --label "org.opencontainers.image.title=berth demo $svc" \
-      "$HERE/.." >"${TMPDIR:-/tmp}/berth-demo-build-$svc.log" 2>&1; then
+  install_deps
+  local entry svc dockerfile base
+  for entry in \
+    "backend service.Dockerfile node" "worker service.Dockerfile node" \
+    "observability service.Dockerfile node" "e2e service.Dockerfile node" \
+    "postgres postgres.Dockerfile ${BERTH_DEMO_POSTGRES_BASE:-berth-real-postgres:local}" \
+    "redis redis.Dockerfile ${BERTH_DEMO_REDIS_BASE:-berth-real-redis:local}" \
+    "prometheus prometheus.Dockerfile ${BERTH_DEMO_PROMETHEUS_BASE:-berth-real-prometheus:local}"; do
+    read -r svc dockerfile base <<<"$entry"
+    [ "$base" = node ] && base=${BERTH_DEMO_BASE_IMAGE:-$IMAGE}
+    local tag="berth-demo-$svc:local" recipe
+    recipe=$(service_recipe "$dockerfile" "$svc" "$base")
+    if [ "$FORCE" = 0 ] && [ "$(docker image inspect -f '{{index .Config.Labels "berth.demo.recipe"}}' "$tag" 2>/dev/null)" = "$recipe" ]; then
+      continue
+    fi
+    local started
+    started=$(date +%s%N)
+    if ! docker build -q -t "$tag" -f "$HERE/$dockerfile" \
+      --build-arg "BASE_IMAGE=$base" --build-arg "SERVICE=$svc" \
+      --label "org.opencontainers.image.title=berth demo $svc" --label "berth.demo.recipe=$recipe" \
+      "$DEMO" >"${TMPDIR:-/tmp}/berth-demo-build-$svc.log" 2>&1; then
       cat "${TMPDIR:-/tmp}/berth-demo-build-$svc.log" >&2
       die "docker build of $tag failed"
     fi
-    echo "build.sh: built $tag"
+    echo "build.sh: built $tag in $((($(date +%s%N) - started) / 1000000)) ms"
   done
 }
 
+# 1. The real services (each skipped when its base comes from elsewhere, or is up to date).
+bash "$HERE/real/build.sh" $([ "$FORCE" = 1 ] && echo --force)
+
+if [ "$CUSTOM_BASE" = 1 ]; then
+  build_services
+  exit 0
+fi
 if [ "$FORCE" = 0 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  echo "build.sh: $IMAGE already exists (use --force to rebuild)"
   build_services
   exit 0
 fi
