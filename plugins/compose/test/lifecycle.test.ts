@@ -223,7 +223,7 @@ describe('compose lifecycle against the real Docker engine (the detected compose
 
     const restart = contextFor(ids.c, port)
     await steps.up.run(restart)
-    assert.deepEqual(restart.state.compose, { project, existedBefore: true })
+    assert.deepEqual(restart.state.compose, { project, existedBefore: true, volumesBefore: [`${project}_data`] })
     await steps.up.undo?.(restart)
     left = await projectResources(project)
     assert.deepEqual([left.containers.length, left.volumes.map((v) => v.Name)], [0, [`${project}_data`]])

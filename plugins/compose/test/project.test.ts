@@ -102,6 +102,7 @@ describe('compose config', () => {
       profiles: [],
       lint: { enabled: true, allowFixedPorts: [], allowShared: [], allowMounts: [], allowAllInterfaces: [] },
       observability: { mode: 'per-instance' },
+      destroyGrace: 3,
     })
   })
 
@@ -120,9 +121,16 @@ describe('compose config', () => {
     assert.equal(COMPOSE_PLUGIN_VERSION, pkg.version)
     assert.ok(plugin.config?.compose)
     assert.ok(plugin.config?.test)
+    assert.deepEqual(
+      plugin.sections?.map((section) => section.name),
+      ['hooks'],
+    )
     assert.deepEqual(Object.keys(plugin.steps).sort(), [
+      'afterUp',
+      'beforeDown',
       'destroy',
       'down',
+      'exec',
       'lint',
       'list',
       'logs',
