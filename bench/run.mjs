@@ -85,8 +85,14 @@ async function preflight() {
   const engine = await firstLine('docker', ['version', '--format', '{{.Server.Version}}'])
   if (!engine)
     problems.push('the Docker engine does not answer (`docker version`): start it (scripts/ensure-engine.sh)')
-  const compose = await firstLine('docker-compose', ['version', '--short'])
-  if (!compose) problems.push('docker-compose (v1) is not on PATH: the up/down baseline runs it')
+  const compose = [
+    await firstLine('docker-compose', ['version', '--short']).then((v) => (v ? `v1 ${v}` : null)),
+    await firstLine('docker', ['compose', 'version', '--short']).then((v) => (v ? `v2 ${v}` : null)),
+  ]
+    .filter(Boolean)
+    .join(', ')
+  if (!compose)
+    problems.push('no compose (docker-compose v1 or the docker compose v2 plugin): the up/down baseline runs it')
   if (problems.length > 0) throw new Error(`cannot run the bench:\n  ${problems.join('\n  ')}`)
   return {
     berth,

@@ -484,6 +484,20 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
           (async () => {
             expectExit(await stack.run(['impl', 'x', '--no-up']), 0, 'impl x --no-up')
             const id = stack.id('x')
+            // A first start that does not wait (no gate, no hooks), so PostgreSQL has initialised its
+            // volume before the 5 s gate below: that gate is about the check that never passes.
+            expectExit(
+              await stack.run(['sandbox', 'up', '--no-wait'], { cwd: stack.tree('x') }),
+              0,
+              'sandbox up --no-wait',
+            )
+            const initialised = await waitFor(async () => {
+              const status = await stack.run(['sandbox', 'status', '--json'], { cwd: stack.tree('x') })
+              return status.json.containers.some(
+                (c: { service: string; health: string }) => c.service === 'db' && c.health === 'healthy',
+              )
+            }, 120_000)
+            assert.ok(initialised, 'db turns healthy')
             const up = await berthTimed(['sandbox', 'up', '--timeout', '5', '--json'], {
               cwd: stack.tree('x'),
               home: stack.home,
@@ -545,8 +559,10 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
           })(),
           (async () => {
             const id = stack.id('y')
-            const impl = await stack.run(['impl', 'y', '--timeout', '5'])
-            expectExit(impl, 1, 'impl y --timeout 5')
+            // Long enough for a fresh PostgreSQL to initialise on a loaded machine: the check that
+            // fails is the one that never passes.
+            const impl = await stack.run(['impl', 'y', '--timeout', '30'])
+            expectExit(impl, 1, 'impl y --timeout 30')
             assert.match(impl.stderr, /gate failed: never/)
             assert.match(impl.stderr, new RegExp(`\\[backend ${id}\\]`), 'the backend log tail is shown')
             assert.deepEqual(await countProjectObjects(id), NO_OBJECTS, `nothing labelled ${id} remains`)

@@ -46,7 +46,7 @@ export function renderMarkdown(report, { profileNotes } = {}) {
     '',
   )
   lines.push(
-    `Machine: ${meta.machine.cpus} x ${meta.machine.cpuModel}, ${meta.machine.memoryGiB} GiB; berth ${meta.versions.berth}, node ${meta.versions.node}, docker engine ${meta.versions.engine}, docker-compose ${meta.versions.compose}, git ${meta.versions.git}. Load average (1 min) at start ${meta.load.start}, at end ${meta.load.end}. Commit ${meta.commit}.`,
+    `Machine: ${meta.machine.cpus} x ${meta.machine.cpuModel}, ${meta.machine.memoryGiB} GiB; berth ${meta.versions.berth}, node ${meta.versions.node}, docker engine ${meta.versions.engine}, compose ${meta.versions.compose}, git ${meta.versions.git}. Load average (1 min) at start ${meta.load.start}, at end ${meta.load.end}. Commit ${meta.commit}.`,
     '',
   )
 

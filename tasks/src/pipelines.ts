@@ -37,7 +37,8 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
     'worktree.remove',
     'registry.release',
   ],
-  gate: ['registry.resolve', 'gate.wait'],
+  // secrets.load: postgres/redis checks log in with the instance's secrets.
+  gate: ['registry.resolve', 'secrets.load', 'gate.wait'],
   'local-prod.init': ['instance.detect', 'registry.lock', 'registry.claim', 'ports.check', 'env.write'],
   'local-prod.up': ['registry.resolve', 'registry.lock', '@stack.up'],
   'local-prod.down': ['registry.resolve', 'registry.lock', 'compose.beforeDown', 'compose.down'],

@@ -30,7 +30,12 @@ const hookFlags = {
 export const composeAfterUpStep = defineStep({
   description: 'run the after-up hooks (migrations) and the fresh-volume hooks (seed data, once per new volume)',
   effect: 'write',
-  flags: hookFlags,
+  flags: {
+    ...hookFlags,
+    // Declared alike by gate.wait: with it, `up` starts the containers and returns — no gate, and
+    // no hooks (they need the stack ready); a fresh volume's hooks wait for the next `up`.
+    'no-wait': flag.boolean('start the containers but skip the startability gate (and the hooks, which need it)'),
+  },
   config: hooksSection,
   outputs: [hooksOutput],
   plan: (ctx) => {
@@ -46,10 +51,21 @@ export const composeAfterUpStep = defineStep({
     }
     const session = await composeSession(ctx, 'compose.afterUp')
     const stateFile = hookStateFile(session.instance.path)
-    const runs: HookRun[] = []
-    ctx.output.hooks = runs
     // Volumes compose.up found already there; without it in the pipeline, only the record counts.
     const before = composeState(ctx)?.volumesBefore
+    if (ctx.flags['no-wait']) {
+      // The fresh-volume hooks of volumes this up created stay due: the next `up` runs them.
+      for (const hook of hooks.filter((h) => h.when === 'fresh-volume')) {
+        const volume = await findProjectVolume(session.project, hook.volume!, hook.name)
+        if (before !== undefined && !before.includes(volume)) await recordHook(stateFile, hook.name, volume, 'pending')
+      }
+      ctx.log.info(
+        `hooks: skipped with --no-wait (${hooks.map((hook) => hook.name).join(', ')}); the next up runs them`,
+      )
+      return
+    }
+    const runs: HookRun[] = []
+    ctx.output.hooks = runs
     for (const hook of hooks) {
       let volume: string | undefined
       if (hook.when === 'fresh-volume') {
