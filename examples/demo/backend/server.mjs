@@ -7,9 +7,14 @@
 // Redis through `ioredis` (the workers' queue), and serves Prometheus metrics on /metrics. The
 // npm clients live in the image (/node_modules, see images/deps), not in this folder.
 import http from 'node:http'
-import Redis from 'ioredis'
-import pg from 'pg'
 import { DB } from './db.mjs'
+
+// First of all: node may be PID 1 here, and a signal arriving before a handler exists is ignored
+// (the container then waits out its stop grace). The clients load below, once this is in place.
+let shutdown = () => process.exit(0)
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => shutdown())
+const { default: pg } = await import('pg')
+const { default: Redis } = await import('ioredis')
 
 const GREETING = 'hello from berth demo'
 
@@ -295,11 +300,9 @@ server.keepAliveTimeout = 5000
 
 server.listen(PORT, '0.0.0.0', () => log(`listening on ${PORT} (${GREETING})`))
 
-for (const sig of ['SIGTERM', 'SIGINT']) {
-  process.on(sig, () => {
-    server.close()
-    redis?.disconnect()
-    pool.end().catch(() => {})
-    process.exit(0)
-  })
+shutdown = () => {
+  server.close()
+  redis?.disconnect()
+  pool.end().catch(() => {})
+  process.exit(0)
 }

@@ -8,7 +8,12 @@
 // /metrics and its health on every other path.
 import http from 'node:http'
 import os from 'node:os'
-import Redis from 'ioredis'
+
+// First of all: node is PID 1 here, and a signal arriving before a handler exists is ignored (the
+// container then waits out its stop grace). ioredis is imported below, once this is in place.
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => process.exit(0))
+}
 
 const WORKER_ID = process.env.WORKER_ID || os.hostname()
 const PORT = Number(process.env.WORKER_PORT || 5000)
@@ -81,6 +86,7 @@ async function backend(method, pathname, payload) {
 // Takes jobs off the queue for ever: a blocking pop (one connection of its own), the work, the
 // result to the backend. A job whose report fails is counted and logged, never retried.
 async function work() {
+  const { default: Redis } = await import('ioredis')
   const queue = new Redis({
     host: REDIS_HOST,
     port: Number(process.env.REDIS_PORT || 6379),
@@ -147,7 +153,3 @@ server.listen(PORT, '0.0.0.0', () => {
   loop()
   if (REDIS_HOST) work()
 })
-
-for (const sig of ['SIGTERM', 'SIGINT']) {
-  process.on(sig, () => process.exit(0))
-}

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { bindGroupToSignal, InterruptedError, OperationError, type Redactor } from '@berth/contract'
 import type { ComposeFlavour } from './flavour.js'
 import { LineSplitter, tailLines } from './lines.js'
@@ -50,47 +51,58 @@ export interface ComposeResult {
 }
 
 /**
- * Runs one compose command through zx. Never throws for a non-zero exit: see {@link assertComposeOk}.
- * Compose runs in its own process group: when `signal` aborts, compose and its helpers are ended
- * together, and this resolves only once every one of them is gone.
+ * Runs one compose command: the executable itself with its argv (`child_process.spawn`, no shell
+ * in between, so nothing is ever parsed by one; zx would cost its load and a bash per command).
+ * Never throws for a non-zero exit: see {@link assertComposeOk}. Compose runs in its own process
+ * group: when `signal` aborts, compose and its helpers are ended together, and this resolves only
+ * once every one of them is gone.
  */
-export async function runCompose(command: string[], options: RunComposeOptions): Promise<ComposeResult> {
+export function runCompose(command: string[], options: RunComposeOptions): Promise<ComposeResult> {
   const args = composeArgs(options.target, command)
   const argv = [...options.flavour.command, ...args]
-  const { $ } = await import('zx/core')
-  const child = $({
-    cwd: options.cwd,
-    env: options.env,
-    detached: true,
-    quiet: true,
-    verbose: false,
-    nothrow: true,
-    stdio: [options.inheritStdin ? 'inherit' : 'ignore', 'pipe', 'pipe'],
-    ...(options.discardOutput ? { store: discardingStore() } : {}),
-  })`${argv}`
-  const onLine = options.onLine
-  const splitters = onLine
-    ? ([
-        ['stdout', new LineSplitter((line) => onLine(line, 'stdout'))],
-        ['stderr', new LineSplitter((line) => onLine(line, 'stderr'))],
-      ] as const)
-    : []
-  for (const [stream, splitter] of splitters) child[stream].on('data', (chunk: Buffer) => splitter.push(chunk))
-  const group = bindGroupToSignal(child, options.signal)
-  let output: Awaited<typeof child>
-  try {
-    output = await child
-  } finally {
-    await group.settle()
-  }
-  for (const [, splitter] of splitters) splitter.flush()
-  return {
-    argv,
-    exitCode: output.exitCode,
-    stdout: output.stdout,
-    stderr: output.stderr,
-    interrupted: options.signal?.aborted === true,
-  }
+  return new Promise((resolve) => {
+    const stdout: string[] = []
+    const stderr: string[] = []
+    const onLine = options.onLine
+    const splitters = {
+      stdout: onLine ? new LineSplitter((line) => onLine(line, 'stdout')) : undefined,
+      stderr: onLine ? new LineSplitter((line) => onLine(line, 'stderr')) : undefined,
+    }
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: [options.inheritStdin ? 'inherit' : 'ignore', 'pipe', 'pipe'],
+    })
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const kept = stream === 'stdout' ? stdout : stderr
+      child[stream].setEncoding('utf8')
+      child[stream].on('data', (chunk: string) => {
+        if (!options.discardOutput) kept.push(chunk)
+        splitters[stream]?.push(chunk)
+      })
+    }
+    const group = bindGroupToSignal(child, options.signal)
+    let failure: Error | undefined
+    child.once('error', (error) => {
+      failure = error
+    })
+    child.once('close', (code) => {
+      splitters.stdout?.flush()
+      splitters.stderr?.flush()
+      // A compose that could not start at all (ENOENT, EACCES) answers like a shell would: 127.
+      if (failure) stderr.push(`${argv[0]}: ${failure.message}\n`)
+      void group.settle().then(() =>
+        resolve({
+          argv,
+          exitCode: failure ? 127 : code,
+          stdout: stdout.join(''),
+          stderr: stderr.join(''),
+          interrupted: options.signal?.aborted === true,
+        }),
+      )
+    })
+  })
 }
 
 /**
@@ -115,14 +127,4 @@ export function composeFailureHint(output: string): string {
     return "the Docker engine has no free address range for another network: 'berth doctor' lists orphan stacks ('berth doctor --fix' removes them) and 'berth sandbox list' the instances to finish with 'berth done'; or give the engine more ranges (default-address-pools in /etc/docker/daemon.json)"
   }
   return 'read compose’s output above; `berth sandbox logs` shows the services’ own logs'
-}
-
-/** Chunk lists that keep nothing, so a long-running stream does not grow in memory. */
-function discardingStore() {
-  class DiscardedChunks extends Array<string | Buffer> {
-    override push(): number {
-      return 0
-    }
-  }
-  return { stdout: new DiscardedChunks(), stderr: new DiscardedChunks(), stdall: new DiscardedChunks() }
 }

@@ -63,14 +63,17 @@ export function evidencePlugin(options: EvidencePluginOptions = {}): EvidencePlu
 }
 
 /**
- * An automatic task (or any task whose lifecycle hooks ran) with an instance, not a dry run;
- * `impl` only once it reached `compose.up`.
+ * An automatic task (or any task whose lifecycle hooks ran) with an instance, not a dry run, not
+ * a passed `--no-wait` start (nothing was checked); `impl` only once it reached `compose.up`.
  */
 export function shouldCollect(ctx: TaskContext, outcome: PipelineOutcome, automatic: Set<string>): boolean {
   // A `down` whose before-down hooks ran (a dump) leaves their record too.
   const hooksRan = Array.isArray(ctx.output.hooks) && ctx.output.hooks.length > 0
   if (!(automatic.has(ctx.task) || hooksRan) || !ctx.instance) return false
   if (ctx.args.flags['dry-run'] === true) return false
+  // `up --no-wait` that passed: no gate ran, no hook ran, nothing to prove (and it is meant to be
+  // fast); a failed one still leaves its bundle.
+  if (outcome.ok && ctx.args.flags['no-wait'] === true && ctx.output.gate === undefined && !hooksRan) return false
   if (ctx.task === 'impl') return outcome.timings.some((timing) => timing.step === 'compose.up')
   return true
 }

@@ -26,7 +26,8 @@ export const execOutput = defineOutput(
 /**
  * `compose.exec` (`berth exec <service> -- CMD…`): `compose exec -T <service> CMD…` in the
  * current instance's project — no `-p`/`-f` to type. Output is streamed line by line with secrets
- * redacted (so no TTY is allocated; stdin is passed through for `< file`); with `--json` it goes to
+ * redacted (so no TTY is allocated; stdin is passed through when it is a pipe or a file, for
+ * `< dump.sql`); with `--json` it goes to
  * stderr and into `output.exec.output`. berth exits with the command's exit code.
  */
 export function composeExecStep(output: LogsOutput) {
@@ -70,7 +71,9 @@ export function composeExecStep(output: LogsOutput) {
       const started = performance.now()
       const result = await runCompose(['exec', '-T', service, ...command], {
         ...session.options,
-        inheritStdin: !json,
+        // A pipe or a file (`< dump.sql`) is passed on; a terminal is not: compose runs in its own
+        // process group, which may not read from the terminal (and -T gives it no TTY anyway).
+        inheritStdin: !json && !process.stdin.isTTY,
         discardOutput: true,
         onLine: (line, stream) => {
           const clean = ctx.redactor.redact(line)
