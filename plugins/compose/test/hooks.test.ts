@@ -112,12 +112,13 @@ describe('hooks and exec against the real engine (the detected compose flavour)'
   const project = uniqueProject('hooktest')
   const secret = `hook-secret-${Date.now()}`
   const output = { stdout: '', stderr: '' }
-  const plugin = composePlugin({
-    logsOutput: {
-      stdout: { write: (text: string | Uint8Array) => Boolean((output.stdout += String(text))) },
-      stderr: { write: (text: string | Uint8Array) => Boolean((output.stderr += String(text))) },
+  const recorder = (stream: 'stdout' | 'stderr') => ({
+    write(text: string | Uint8Array): boolean {
+      output[stream] += String(text)
+      return true
     },
   })
+  const plugin = composePlugin({ logsOutput: { stdout: recorder('stdout'), stderr: recorder('stderr') } })
   let root: string
 
   const context = (hooks: unknown[], extra: { positionals?: string[]; flags?: Record<string, unknown> } = {}) => {
