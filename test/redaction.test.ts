@@ -47,7 +47,7 @@ process.exit(1)
 
 const COMPOSE = `services:
   talker:
-    image: berth-demo-db:local
+    image: berth-demo-base:local
     command: ["node", "/app/talker.mjs"]
     environment:
       TALK_SECRET: \${TALK_SECRET:-}
@@ -58,7 +58,7 @@ const COMPOSE = `services:
       - ./talk:/app:ro
     stop_grace_period: 1s
   e2e:
-    image: berth-demo-db:local
+    image: berth-demo-base:local
     profiles: ["test"]
     command: ["node", "/app/e2e.mjs"]
     environment:

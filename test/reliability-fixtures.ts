@@ -34,7 +34,7 @@ export function portBlock(): number {
 export function smallCompose(options: { extra?: boolean } = {}): string {
   const extra = options.extra
     ? `  extra:
-    image: berth-demo-observability:local
+    image: berth-demo-observability:real
     command: ["node", "/app/server.mjs"]
     ports:
       - "127.0.0.1:\${REL_EXTRA_PORT:-1}:16686"
@@ -44,7 +44,7 @@ export function smallCompose(options: { extra?: boolean } = {}): string {
     : ''
   return `services:
   db:
-    image: berth-demo-postgres:local
+    image: berth-demo-postgres:real
     environment:
       INSTANCE_ID: \${INSTANCE_ID:-demo}
       POSTGRES_USER: demo
@@ -63,7 +63,7 @@ export function smallCompose(options: { extra?: boolean } = {}): string {
       retries: 3
       start_period: 120s
   backend:
-    image: berth-demo-backend:local
+    image: berth-demo-backend:real
     command: ["node", "/app/server.mjs"]
     environment:
       INSTANCE_ID: \${INSTANCE_ID:-demo}

@@ -18,7 +18,7 @@ export const DEMO_DIR = join(REPO_ROOT, 'examples/demo')
 export const DEMO_GREETING = 'hello from berth demo'
 export const PROJECT_LABEL = 'com.docker.compose.project'
 
-/** Builds the shared demo images (`berth-demo-<svc>:local`, the real services' images); a no-op when up to date. */
+/** Builds the shared demo images (`berth-demo-<svc>:real`, the real services' images); a no-op when up to date. */
 export async function buildDemoImages(): Promise<void> {
   await execFileAsync('bash', [join(DEMO_DIR, 'images/build.sh')], { timeout: 600_000 })
 }

@@ -8,7 +8,7 @@
 #      - a minimal /etc (passwd, group, nsswitch.conf) and a world-writable /tmp;
 #   3. the npm clients the Node services use (pg, ioredis: images/deps, `npm ci` once; the npm
 #      registry is needed only then);
-#   4. the service images berth-demo-<service>:local (images/*.Dockerfile), each labelled with a
+#   4. the service images berth-demo-<service>:real (images/*.Dockerfile), each labelled with a
 #      hash of what it is built from and rebuilt when that changes.
 #
 # Usage: images/build.sh [--force] [--tag NAME]
@@ -87,7 +87,7 @@ service_recipe() { # dockerfile service base
   } | sha256sum | cut -c1-16
 }
 
-# The service images (berth-demo-<service>:local) every instance shares: the Node services'
+# The service images (berth-demo-<service>:real) every instance shares: the Node services'
 # sources are bind-mounted at run time, so the images hold the base, the npm clients, the helpers
 # and a copy of the source for use without a checkout. Built here so `up` never builds.
 build_services() {
@@ -101,7 +101,7 @@ build_services() {
     "prometheus prometheus.Dockerfile ${BERTH_DEMO_PROMETHEUS_BASE:-berth-real-prometheus:local}"; do
     read -r svc dockerfile base <<<"$entry"
     [ "$base" = node ] && base=${BERTH_DEMO_BASE_IMAGE:-$IMAGE}
-    local tag="berth-demo-$svc:local" recipe
+    local tag="berth-demo-$svc:real" recipe
     recipe=$(service_recipe "$dockerfile" "$svc" "$base")
     if [ "$FORCE" = 0 ] && [ "$(docker image inspect -f '{{index .Config.Labels "berth.demo.recipe"}}' "$tag" 2>/dev/null)" = "$recipe" ]; then
       continue
