@@ -224,8 +224,7 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
           onUndo: (id, error) => log.stepUndone(id, error),
         },
         {
-          keep:
-            flags['keep-on-failure'] === true || ((error) => (command.keepOn ?? []).includes(error.code)),
+          keep: flags['keep-on-failure'] === true || ((error) => (command.keepOn ?? []).includes(error.code)),
           dryRun: flags['dry-run'] === true,
           progress: interrupts.progress,
         },
