@@ -29,7 +29,7 @@ async function branches(repo: string): Promise<string[]> {
 /** The small stack with a shared volume name and a dangerous bind added to db. */
 function hazardousCompose(shared: string, mount: string): string {
   return smallCompose()
-    .replace('      - dbdata:/data\n', `      - dbdata:/data\n      - ${mount}\n`)
+    .replace('      - dbdata:/var/lib/postgresql/data\n', `      - dbdata:/var/lib/postgresql/data\n      - ${mount}\n`)
     .replace('volumes:\n  dbdata:\n', `volumes:\n  dbdata:\n    name: \${SHARED_VOL:-${shared}}\n`)
 }
 
