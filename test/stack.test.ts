@@ -34,6 +34,7 @@ import {
   projectObjects,
   readEnvFile,
   removeProject,
+  rootConfig,
   serviceContainer,
   waitFor,
   walkFiles,
@@ -436,7 +437,7 @@ describe('berth runs demo stacks on the real Docker engine', { concurrency: 2 },
           const checks = result.json.gate.checks as { name: string; status: string }[]
           assert.deepEqual(
             checks.map((c) => [c.name, c.status]),
-            ['db', 'backend', 'workers', 'observability'].map((name) => [name, 'passed']),
+            rootConfig().gate.checks.map((check: { name: string }) => [check.name, 'passed']),
           )
           env.push(readEnvFile(join(stack.tree('f'), '.env.sandbox')))
         }
