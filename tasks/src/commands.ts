@@ -214,6 +214,13 @@ export const COMMANDS: CommandSpec[] = [
     pipeline: 'gate',
   },
   {
+    path: ['compose', 'config'],
+    summary: 'print the compose file berth runs for this instance (rendered from yours; --json: what changed)',
+    pipeline: 'compose.config',
+    details:
+      "berth renders your compose files into .sandbox/compose.yaml: fixed host ports -> this instance's ports on 127.0.0.1, no container_name, per-instance volume/network names, INSTANCE_ID / SLOT_NUMBER / OTEL_RESOURCE_ATTRIBUTES and berth.* labels in every service. Your files are never changed. Turn it off with compose.render.enabled: false.",
+  },
+  {
     path: ['url'],
     summary: 'print the API URL: --url, then --port, then .env.sandbox upward, then the default',
     options: {

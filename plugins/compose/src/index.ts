@@ -15,8 +15,20 @@ export {
 } from './hooks/schema.js'
 export { serviceNotReady, waitForServices } from './hooks/wait.js'
 export * from './lint/index.js'
+export { type ComposeModel, loadComposeModel, parseComposeText } from './model/load.js'
+export { formatPortEntry, type PortMapping, parsePortEntry } from './model/ports.js'
 export * from './plugin.js'
 export * from './project.js'
+export { type InstanceRender, RENDERED_FILE, renderInstanceCompose } from './render/instance.js'
+export { listPublishedHostPorts, type PublishedValue, resolvePublished } from './render/published.js'
+export {
+  formatRendered,
+  type RenderChange,
+  type RenderedPort,
+  type RenderOptions,
+  type RenderResult,
+  renderModel,
+} from './render/render.js'
 export * from './run.js'
 export * from './schema.js'
 export * from './status.js'

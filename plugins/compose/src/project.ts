@@ -70,7 +70,7 @@ export interface ComposeEnvironmentInput {
 
 /**
  * The environment of the compose process: the caller's environment, then the instance's
- * `.env.sandbox` values, then secrets, then the telemetry identity (`INSTANCE_ID`, `BERTH_SLOT`,
+ * `.env.sandbox` values, then secrets, then the telemetry identity (`INSTANCE_ID`, `SLOT_NUMBER`, `BERTH_SLOT`,
  * `OTEL_RESOURCE_ATTRIBUTES` with `instance.id` and `deployment.environment`, and with a shared
  * collector `OTEL_EXPORTER_OTLP_ENDPOINT`), then `extra`.
  */
@@ -79,7 +79,10 @@ export function composeEnvironment(input: ComposeEnvironmentInput): NodeJS.Proce
   const env: NodeJS.ProcessEnv = { ...baseEnv, ...input.env, ...input.secretEnv }
   // The instance's own id, even when the caller's shell exported another instance's.
   env.INSTANCE_ID = input.instance.id
-  if (input.instance.slot !== null) env.BERTH_SLOT = String(input.instance.slot)
+  if (input.instance.slot !== null) {
+    env.SLOT_NUMBER = String(input.instance.slot)
+    env.BERTH_SLOT = String(input.instance.slot)
+  }
   env.OTEL_RESOURCE_ATTRIBUTES = mergeResourceAttributes(
     input.env.OTEL_RESOURCE_ATTRIBUTES ?? baseEnv.OTEL_RESOURCE_ATTRIBUTES,
     {

@@ -8,10 +8,13 @@ export interface ComposeTarget {
   project: string
   files: string[]
   profiles?: string[] | undefined
+  /** `--project-directory`: where relative paths start (the user's folder, for a rendered file). */
+  projectDirectory?: string | undefined
 }
 
 /**
- * Compose's argument vector for one command: `-p <project> -f <file>… [--profile p]… <command>`.
+ * Compose's argument vector for one command:
+ * `-p <project> -f <file>… [--project-directory DIR] [--profile p]… <command>`.
  * Only names and paths go here; values (ports, secrets) travel in the environment.
  */
 export function composeArgs(target: ComposeTarget, command: string[]): string[] {
@@ -19,6 +22,7 @@ export function composeArgs(target: ComposeTarget, command: string[]): string[] 
     '-p',
     target.project,
     ...target.files.flatMap((file) => ['-f', file]),
+    ...(target.projectDirectory ? ['--project-directory', target.projectDirectory] : []),
     ...(target.profiles ?? []).flatMap((profile) => ['--profile', profile]),
     ...command,
   ]

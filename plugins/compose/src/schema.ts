@@ -19,6 +19,8 @@ export const composeLintSchema = z
     allowMounts: names.default([]),
     /** Services allowed to publish ports on all interfaces (no host IP, `0.0.0.0`, `::`). */
     allowAllInterfaces: names.default([]),
+    /** Services allowed host powers (`privileged`, `cap_add`, `pid`/`ipc`/`uts: host`) without a warning. */
+    allowHostAccess: names.default([]),
   })
   .prefault({})
 
@@ -40,6 +42,23 @@ export const composeObservabilitySchema = z
   .prefault({})
 
 /**
+ * `compose.render`: berth renders the user's compose files into one file per instance (fixed host
+ * ports -> the instance's, bound to `hostIp`; no container_name; per-instance names; the identity
+ * in every service). `enabled: false` runs the user's files as they are (they must then be
+ * parameterised by hand, and lint guards them).
+ */
+export const composeRenderSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Where published ports bind when the file names no host IP or all interfaces. */
+    hostIp: z
+      .string()
+      .regex(/^[0-9a-fA-F.:]+$/, 'must be an IP address, e.g. 127.0.0.1')
+      .default('127.0.0.1'),
+  })
+  .prefault({})
+
+/**
  * The `compose` config section. Users write the lenient form (every key optional); steps read the
  * resolved form. `files` stays optional: its default depends on which file exists in the checkout.
  */
@@ -52,6 +71,7 @@ export const composeConfigSchema = z
     /** Compose profiles to enable (`--profile`). */
     profiles: names.default([]),
     lint: composeLintSchema,
+    render: composeRenderSchema,
     observability: composeObservabilitySchema,
     /**
      * Seconds each container gets to stop when the stack is removed with its volumes (`done`,

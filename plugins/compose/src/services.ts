@@ -1,8 +1,11 @@
 import type { BerthServices, TaskContext } from '@berth/contract'
 import { projectLogTail } from './engine-logs.js'
-import { composeProjectName } from './project.js'
+import { IDENTITY_VARIABLES } from './lint/report.js'
+import { composeProjectName, resolveComposeFiles } from './project.js'
+import { loadModelOnce, projectVariables } from './render/instance.js'
+import { listPublishedHostPorts } from './render/published.js'
 import { assertComposeOk, runCompose } from './run.js'
-import { composeSession, missingFiles } from './steps/context.js'
+import { composeFilesFor, composeSession, composeSettings, missingFiles } from './steps/context.js'
 
 /**
  * `serviceLogs(services, tail)`: the last `tail` lines of the named services of the current
@@ -13,6 +16,19 @@ import { composeSession, missingFiles } from './steps/context.js'
  */
 export function composeServices(ctx: TaskContext): BerthServices {
   return {
+    publishedHostPorts(instanceVariables: string[]) {
+      const config = composeSettings(ctx)
+      if (!config.render.enabled) return []
+      // The instance's own files once its checkout exists; before that (impl claims its slot before
+      // making the worktree) the files of the checkout berth runs in.
+      let files = composeFilesFor(ctx, config)
+      if (missingFiles(files).length > 0) {
+        files = resolveComposeFiles({ files: config.files, configRoot: ctx.config.root, repoRoot: ctx.repo?.root })
+      }
+      if (files.length === 0 || missingFiles(files).length > 0) return []
+      const known = new Set([...IDENTITY_VARIABLES, ...instanceVariables])
+      return listPublishedHostPorts(loadModelOnce(files), known, projectVariables(files))
+    },
     async serviceLogs(services: string[], tail: number): Promise<string> {
       if (!ctx.instance) return ''
       await ctx.services.redactSecrets?.()
@@ -22,7 +38,7 @@ export function composeServices(ctx: TaskContext): BerthServices {
       } catch (error) {
         ctx.log.debug(`serviceLogs: engine API failed (${(error as Error).message}); asking compose`)
       }
-      const session = await composeSession(ctx, 'serviceLogs')
+      const session = await composeSession(ctx, 'serviceLogs', { tolerateRenderError: true })
       if (missingFiles(session.files).length > 0) return ''
       const result = await runCompose(['logs', '--no-color', `--tail=${lines}`, ...services], {
         ...session.options,

@@ -135,7 +135,7 @@ describe('compose lint', () => {
 
   test('compose.lint throws a usage error listing every problem and records warnings in the output', async () => {
     writeFileSync(join(dir, 'docker-compose.yml'), BROKEN)
-    const ctx = makeContext({ root: dir })
+    const ctx = makeContext({ root: dir, compose: { render: { enabled: false } } })
     const step = composePlugin().steps.lint
     await assert.rejects(
       async () => step.run(ctx),
@@ -150,6 +150,25 @@ describe('compose lint', () => {
     const lint = ctx.output.lint as { errors: unknown[]; warnings: unknown[] }
     assert.equal(lint.errors.length, 9)
     assert.equal(lint.warnings.length, 0)
+  })
+
+  test('with rendering on, lint judges what will run: fixed ports, container_name and fixed names pass, host networking and broad mounts fail, external resources warn', async () => {
+    writeFileSync(join(dir, 'docker-compose.yml'), `${BROKEN.replace('  db:\n', '  db:\n    network_mode: host\n')}`)
+    const ctx = makeContext({ root: dir })
+    const step = composePlugin().steps.lint
+    await assert.rejects(
+      async () => step.run(ctx),
+      (error: unknown) => error instanceof UsageError && /4 problems/.test(error.message),
+    )
+    const lint = ctx.output.lint as { errors: { rule: string }[]; warnings: { rule: string }[] }
+    assert.deepEqual(
+      lint.errors.map((problem) => problem.rule),
+      ['host-network', 'host-root-mount', 'sensitive-mount', 'sensitive-mount'],
+    )
+    assert.deepEqual(
+      lint.warnings.map((problem) => problem.rule),
+      ['shared-resource'],
+    )
   })
 
   test('compose.lint passes a clean file and can be switched off', async () => {

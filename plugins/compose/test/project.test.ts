@@ -100,7 +100,8 @@ describe('compose config', () => {
   test('an absent section resolves to complete defaults', () => {
     assert.deepEqual(composeConfigSchema.parse(undefined), {
       profiles: [],
-      lint: { enabled: true, allowFixedPorts: [], allowShared: [], allowMounts: [], allowAllInterfaces: [] },
+      lint: { enabled: true, allowFixedPorts: [], allowShared: [], allowMounts: [], allowAllInterfaces: [], allowHostAccess: [] },
+      render: { enabled: true, hostIp: '127.0.0.1' },
       observability: { mode: 'per-instance' },
       destroyGrace: 3,
     })
@@ -119,7 +120,10 @@ describe('compose config', () => {
     assert.equal(plugin.name, 'berth:compose')
     assert.equal(plugin.version, pkg.version)
     assert.equal(COMPOSE_PLUGIN_VERSION, pkg.version)
-    assert.ok(plugin.config?.compose)
+    assert.deepEqual(
+      plugin.sections?.map((section) => section.name),
+      ['compose'],
+    )
     assert.ok(plugin.config?.test)
     assert.deepEqual(
       plugin.sections?.map((section) => section.name),
@@ -134,6 +138,7 @@ describe('compose config', () => {
       'lint',
       'list',
       'logs',
+      'render',
       'status',
       'test',
       'up',

@@ -91,6 +91,24 @@ export interface BerthServices {
    * once what they need is ready: a migration after the database accepts the instance's login.
    */
   passGateChecks?(names: string[]): Promise<void>
+  /**
+   * The fixed host ports the project's compose files publish (`"5432:5432"`, `${X:-6379}`), per
+   * service and entry — not those whose value names one of `instanceVariables`, which already
+   * differ per instance. `[]` when rendering is off or there is no compose file (compose plugin).
+   */
+  publishedHostPorts?(instanceVariables: string[]): PublishedHostPorts[]
+  /**
+   * For each entry, the `.env.sandbox` variable carrying each of its ports in every instance: the
+   * layout's variable whose slot-0 port it is, else a derived one (`DB_5432_PORT`); undefined
+   * when none can (ports plugin).
+   */
+  nameHostPorts?(published: PublishedHostPorts[]): (string[] | undefined)[]
+}
+
+/** Fixed host ports one compose service publishes in one `ports` entry: one port, or a range's in order. */
+export interface PublishedHostPorts {
+  service: string
+  ports: number[]
 }
 
 /** What the user asked for, set by the CLI before the pipeline runs. */

@@ -1,3 +1,13 @@
+export {
+  type DerivedPorts,
+  derivedPortName,
+  derivedPortsSchema,
+  derivedPortsSection,
+  derivedProblems,
+  derivedSlotPorts,
+  derivedVariables,
+  nameHostPorts,
+} from './derived.js'
 export { assertEnvMatchesClaim, type EnvPortMismatch, envPortMismatches } from './env-ports.js'
 export { containerHolders, findPortHolders, processHolders } from './holders.js'
 export {
@@ -11,3 +21,4 @@ export {
 export { describeHolders, diagnoseLayout, PORTS_VERSION, portConflicts, portsPlugin, slotConflicts } from './plugin.js'
 export { DEFAULT_PORT_LAYOUT, defaultSlotPorts, KTRDR_PORTS } from './preset.js'
 export { busyPorts, probePort } from './probe.js'
+export { type SlotPortSource, slotPortSource } from './slot-ports.js'

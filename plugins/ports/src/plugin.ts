@@ -7,11 +7,13 @@ import {
   readSection,
   type TaskContext,
 } from '@berth/contract'
+import { derivedPortsSection } from './derived.js'
 import { assertEnvMatchesClaim } from './env-ports.js'
 import { findPortHolders } from './holders.js'
 import { layoutProblems, type PortLayout, portsConfigSchema, slotPorts } from './layout.js'
 import { defaultSlotPorts } from './preset.js'
 import { busyPorts } from './probe.js'
+import { slotPortSource } from './slot-ports.js'
 import { diagnoseSlotHolders } from './strangers.js'
 
 export const PORTS_VERSION = '0.1.0'
@@ -38,8 +40,8 @@ export function describeHolders(holders: PortHolder[], ports: Record<string, num
  * `berth doctor`'s view of the layout: two slots of 0..maxSlot sharing a port would make two
  * instances collide, which no single `ports.check` can see while one of them is down.
  */
-export function diagnoseLayout(layout: PortLayout, maxSlot: number): Diagnosis[] {
-  const problems = layoutProblems(layout, maxSlot)
+export function diagnoseLayout(layout: PortLayout, maxSlot: number, extraProblems: string[] = []): Diagnosis[] {
+  const problems = [...layoutProblems(layout, maxSlot), ...extraProblems]
   if (problems.length === 0) {
     const count = Object.keys(slotPorts(layout, 0)).length
     return [
@@ -66,24 +68,32 @@ export function portsPlugin(): Plugin {
     name: 'berth:ports',
     version: PORTS_VERSION,
     config: { ports: portsConfigSchema.optional() },
+    sections: [derivedPortsSection],
     // The highest slot comes from the registry's `slots` section when it is there.
-    diagnose: async (ctx) => [
-      ...diagnoseLayout(layoutOf(ctx), (ctx.config.sections.slots as { max?: number } | undefined)?.max ?? 10),
-      ...(await diagnoseSlotHolders(ctx, layoutOf(ctx))),
-    ],
-    services: (ctx) => ({
-      slotPorts: (slot: number) => slotPorts(layoutOf(ctx), slot),
-      probeSlot: (slot: number) => slotConflicts(layoutOf(ctx), slot),
-      probePorts: (ports: number[]) => portConflicts(ports),
-      defaultSlotPorts,
-    }),
+    diagnose: async (ctx) => {
+      const maxSlot = (ctx.config.sections.slots as { max?: number } | undefined)?.max ?? 10
+      return [
+        ...diagnoseLayout(layoutOf(ctx), maxSlot, slotPortSource(ctx).derivedProblems(maxSlot)),
+        ...(await diagnoseSlotHolders(ctx, layoutOf(ctx))),
+      ]
+    },
+    services: (ctx) => {
+      const source = slotPortSource(ctx)
+      return {
+        slotPorts: (slot: number) => source.slotPorts(slot),
+        nameHostPorts: (published) => source.nameHostPorts(published),
+        probeSlot: (slot: number) => portConflicts(Object.values(source.slotPorts(slot))),
+        probePorts: (ports: number[]) => portConflicts(ports),
+        defaultSlotPorts,
+      }
+    },
     steps: {
       check: {
         description: "computes the instance's host ports and fails naming the holder of any that is taken",
         async run(ctx) {
           const slot = ctx.instance?.slot
           if (slot === null || slot === undefined) return
-          const ports = instancePorts(ctx, layoutOf(ctx), slot)
+          const ports = instancePorts(ctx, slotPortSource(ctx).slotPorts(slot), slot)
           ctx.ports = ports
           // compose publishes what .env.sandbox says: a hand edit must not slip past this check
           await assertEnvMatchesClaim(ctx, layoutOf(ctx), ports)
@@ -107,8 +117,7 @@ export function portsPlugin(): Plugin {
  * was claimed), else its slot's in the current layout. A layout changed since is reported, not
  * applied: the claimed ports are what the registry keeps from every other instance.
  */
-function instancePorts(ctx: TaskContext, layout: PortLayout, slot: number): Record<string, number> {
-  const current = slotPorts(layout, slot)
+function instancePorts(ctx: TaskContext, current: Record<string, number>, slot: number): Record<string, number> {
   const claimed = ctx.instance?.ports
   if (!claimed) return current
   if (!samePorts(claimed, current)) {

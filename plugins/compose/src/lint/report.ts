@@ -46,6 +46,15 @@ export interface LintOptions {
   allowMounts?: string[]
   /** Services allowed to publish ports on every interface (no host IP, `0.0.0.0`, `::`). */
   allowAllInterfaces?: string[]
+  /** Services whose host powers (`privileged`, `cap_add`, `pid: host`…) are meant: no warning. */
+  allowHostAccess?: string[]
+  /**
+   * berth renders the files per instance (`compose.render`): fixed host ports, ports on every
+   * interface, `container_name` and fixed volume/network names are made per-instance, so they are
+   * no problem; host networking, which rendering cannot move, is an error; external resources,
+   * kept as they are, a warning.
+   */
+  rendered?: boolean
   /** File names in problems are shown relative to this folder when they are inside it. */
   cwd?: string
   /**

@@ -63,8 +63,12 @@ export class ComposeWalker {
 
   private service(service: Entry): void {
     const subject = `service "${service.key}"`
+    const rendered = this.options.rendered ?? false
+    // Warnings about host powers the user granted on purpose can be silenced by service name.
+    const hostAccess = !(this.options.allowHostAccess?.includes(service.key) ?? false)
     for (const field of this.entries(service.value)) {
-      if (field.key === 'container_name') {
+      // Rendering drops container_name, maps fixed ports to the instance's on 127.0.0.1.
+      if (field.key === 'container_name' && !rendered) {
         const name = this.scalarText(field.value)
         this.problem(
           'error',
@@ -74,18 +78,21 @@ export class ComposeWalker {
           `container_name ${JSON.stringify(name)} fixes the container's name, so a second instance cannot start; remove it (compose names containers <project>-<service>-<n>)`,
         )
       }
-      if (field.key === 'ports') for (const port of this.items(field.value)) this.port(service.key, subject, port)
+      if (field.key === 'ports' && !rendered) {
+        for (const port of this.items(field.value)) this.port(service.key, subject, port)
+      }
       if (field.key === 'volumes') for (const volume of this.items(field.value)) this.volume(subject, volume)
       if (field.key === 'network_mode' && this.resolved(field.value) === 'host') {
+        // Rendering cannot move ports a service binds on the host's own network: they collide.
         this.problem(
-          'warning',
+          rendered ? 'error' : 'warning',
           field.keyNode,
           subject,
           'host-network',
           `network_mode: host binds the service's ports directly on the host, so instances collide; use published ports instead`,
         )
       }
-      if (HOST_NAMESPACES.includes(field.key) && this.resolved(field.value) === 'host') {
+      if (HOST_NAMESPACES.includes(field.key) && this.resolved(field.value) === 'host' && hostAccess) {
         this.problem(
           'warning',
           field.keyNode,
@@ -94,7 +101,7 @@ export class ComposeWalker {
           `${field.key}: host shares the host's ${field.key.replace('_mode', '')} namespace with the service (it sees and can signal the host's processes); drop it unless the service needs it`,
         )
       }
-      if (field.key === 'privileged' && this.resolved(field.value) === 'true') {
+      if (field.key === 'privileged' && this.resolved(field.value) === 'true' && hostAccess) {
         this.problem(
           'warning',
           field.keyNode,
@@ -103,7 +110,7 @@ export class ComposeWalker {
           "privileged: true gives the service every capability and the host's devices (root on the host); drop it, or add only the capabilities it needs",
         )
       }
-      if (field.key === 'cap_add') {
+      if (field.key === 'cap_add' && hostAccess) {
         const caps = this.items(field.value).map((item) => this.resolved(item) ?? '?')
         if (caps.length > 0) {
           this.problem(
@@ -218,8 +225,9 @@ export class ComposeWalker {
     const isExternal =
       external && (yaml().isMap(this.deref(external.value)) || this.scalarText(external.value) === 'true')
     if (external && isExternal) {
+      // Rendering keeps an external resource (shared on purpose, it assumes) and says so.
       this.problem(
-        'error',
+        this.options.rendered ? 'warning' : 'error',
         external.keyNode,
         subject,
         'shared-resource',
@@ -229,7 +237,7 @@ export class ComposeWalker {
     }
     const name = fields.find((field) => field.key === 'name')
     const written = name ? this.scalarText(name.value) : undefined
-    if (name && written !== undefined && !variesPerInstance(written, this.variance)) {
+    if (name && written !== undefined && !variesPerInstance(written, this.variance) && !this.options.rendered) {
       const resolved = this.resolvedText(written)
       const how =
         resolved === written

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { engineRequest, type InstanceRecord, type TaskContext, UsageError } from '@berth/contract'
 import { detectComposeFlavour } from '../flavour.js'
 import { composeEnvironment, composeProjectName, resolveComposeFiles } from '../project.js'
+import { type InstanceRender, RENDERED_FILE, renderInstanceCompose } from '../render/instance.js'
 import type { RunComposeOptions } from '../run.js'
 import { type ComposeConfig, composeConfigSchema } from '../schema.js'
 
@@ -19,9 +20,14 @@ export interface ComposeState {
 export interface ComposeSession {
   instance: InstanceRecord
   project: string
+  /** What compose runs: the rendered file, or the user's files with rendering off. */
   files: string[]
+  /** The user's compose files (in the instance's checkout). */
+  sources: string[]
   config: ComposeConfig
   options: RunComposeOptions
+  /** The rendered file and what rendering changed; undefined with rendering off. */
+  render?: InstanceRender | undefined
 }
 
 /** The resolved `compose` section (parsed again so a missing or lenient section still works). */
@@ -59,11 +65,22 @@ export function assertFilesExist(files: string[]): void {
   })
 }
 
-/** Resolves instance, project, files, flavour and environment for one compose command. */
-export async function composeSession(ctx: TaskContext, step: string): Promise<ComposeSession> {
+/**
+ * Resolves instance, project, files, flavour and environment for one compose command. With
+ * rendering on (the default) the user's files are rendered for the instance first (cached) and
+ * compose runs the rendered file with the user's project directory. `tolerateRenderError`
+ * (teardown) falls back to the last rendered file, else the user's files, when rendering fails.
+ */
+export async function composeSession(
+  ctx: TaskContext,
+  step: string,
+  options: { tolerateRenderError?: boolean } = {},
+): Promise<ComposeSession> {
   const instance = requireInstance(ctx, step)
   const config = composeSettings(ctx)
-  const files = composeFilesFor(ctx, config)
+  const sources = composeFilesFor(ctx, config)
+  const render = await renderFor(ctx, instance, sources, config, options.tolerateRenderError ?? false)
+  const files = render ? [render.file] : sources
   const project = composeProjectName(instance.id)
   // Ask the engine first: compose itself needs a second or more to say it cannot reach it (and
   // v1 says so with a Python traceback), while a ping fails at once with exit 4 and the socket.
@@ -78,20 +95,54 @@ export async function composeSession(ctx: TaskContext, step: string): Promise<Co
     secretEnv: ctx.secretEnv,
     observability: config.observability,
   })
-  const cwd = [instance.path, ...files.map((file) => dirname(file))].find((dir) => existsSync(dir)) ?? ctx.cwd
+  const cwd = [instance.path, ...sources.map((file) => dirname(file))].find((dir) => existsSync(dir)) ?? ctx.cwd
   return {
     instance,
     project,
     files,
+    sources,
     config,
+    render,
     options: {
       flavour,
-      target: { project, files, profiles: config.profiles },
+      target: { project, files, profiles: config.profiles, projectDirectory: render?.projectDir },
       cwd,
       env,
       signal: ctx.signal,
       onLine: (line) => ctx.log.debug(ctx.redactor.redact(line)),
     },
+  }
+}
+
+async function renderFor(
+  ctx: TaskContext,
+  instance: InstanceRecord,
+  sources: string[],
+  config: ComposeConfig,
+  tolerateError: boolean,
+): Promise<InstanceRender | undefined> {
+  if (!config.render.enabled || sources.length === 0 || missingFiles(sources).length > 0) return undefined
+  try {
+    return await renderInstanceCompose(ctx, instance, sources, config)
+  } catch (error) {
+    if (!tolerateError) throw error
+    const previous = join(instance.path, RENDERED_FILE)
+    ctx.log.warn(`could not render the compose files (${(error as Error).message.split('\n')[0]})`)
+    if (!existsSync(previous)) return undefined
+    return { ...emptyRender(previous, sources), text: '' }
+  }
+}
+
+function emptyRender(file: string, sources: string[]): InstanceRender {
+  return {
+    file,
+    projectDir: dirname(sources[0] as string),
+    sources,
+    text: '',
+    changes: [],
+    warnings: [],
+    ports: [],
+    cached: true,
   }
 }
 

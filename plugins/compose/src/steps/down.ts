@@ -37,11 +37,13 @@ export const composeDestroyStep: Step = {
     const instance = requireInstance(ctx, 'compose.destroy')
     const project = composeProjectName(instance.id)
     // Without compose (or its files) the engine API alone can still remove everything.
-    const session = await composeSession(ctx, 'compose.destroy').catch((error: unknown) => {
-      if (!(error instanceof EnvironmentError && error.code === 'E_NO_COMPOSE')) throw error
-      ctx.log.warn(`${error.message}; removing ${project} through the engine API only`)
-      return undefined
-    })
+    const session = await composeSession(ctx, 'compose.destroy', { tolerateRenderError: true }).catch(
+      (error: unknown) => {
+        if (!(error instanceof EnvironmentError && error.code === 'E_NO_COMPOSE')) throw error
+        ctx.log.warn(`${error.message}; removing ${project} through the engine API only`)
+        return undefined
+      },
+    )
     await assertOwnsProject(instance, session?.files ?? composeFilesFor(ctx), 'remove')
     ctx.log.info(`removing compose project ${project} with its volumes and networks`)
     const swept = await tearDownProject(ctx, project, session)

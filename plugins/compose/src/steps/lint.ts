@@ -7,6 +7,7 @@ import { type Step, type TaskContext, UsageError } from '@berth/contract'
 import { lintComposeFiles } from '../lint/files.js'
 import { referencedVariables, type VariableValues } from '../lint/interpolate.js'
 import { IDENTITY_VARIABLES, type LintOptions, type LintReport } from '../lint/report.js'
+import { readDotEnvFile } from '../model/dotenv.js'
 import { composeFilesFor, composeSettings } from './context.js'
 
 /**
@@ -64,7 +65,7 @@ function throwOnErrors(report: LintReport): void {
 export function lintOptions(ctx: TaskContext, files: string[]): LintOptions {
   const config = composeSettings(ctx)
   const projectDir = dirname(files[0] ?? join(ctx.config.root, 'compose.yaml'))
-  const variables: VariableValues = { ...readDotEnv(join(projectDir, '.env')), ...process.env, ...ctx.env }
+  const variables: VariableValues = { ...readDotEnvFile(join(projectDir, '.env')), ...process.env, ...ctx.env }
   const layout = Object.keys(ctx.services.slotPorts?.(ctx.instance?.slot ?? 1) ?? {})
   const instanceVariables = [
     ...new Set([
@@ -80,6 +81,8 @@ export function lintOptions(ctx: TaskContext, files: string[]): LintOptions {
     allowShared: config.lint.allowShared,
     allowMounts: config.lint.allowMounts,
     allowAllInterfaces: config.lint.allowAllInterfaces,
+    allowHostAccess: config.lint.allowHostAccess,
+    rendered: config.render.enabled,
     cwd: ctx.cwd,
     variables,
     instanceVariables,
@@ -124,23 +127,4 @@ export async function cachedLint(home: string, files: string[], options: LintOpt
     // a read-only or full BERTH_HOME only costs the next run a parse
   }
   return report
-}
-
-/** The project's `.env` as compose reads it for interpolation: `KEY=value` lines, quotes removed. */
-function readDotEnv(file: string): VariableValues {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch {
-    return {}
-  }
-  const values: VariableValues = {}
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line)
-    if (!match) continue
-    const raw = match[2] as string
-    const quoted = /^(['"])(.*)\1$/.exec(raw)
-    values[match[1] as string] = quoted ? (quoted[2] as string) : raw.replace(/\s+#.*$/, '')
-  }
-  return values
 }

@@ -54,7 +54,7 @@ export const composeUpStep: Step = {
  */
 async function undoUp(ctx: TaskContext): Promise<void> {
   if (ctx.args.flags['no-up'] === true || ctx.args.flags.up === false) return
-  const session = await composeSession(ctx, 'compose.up (undo)')
+  const session = await composeSession(ctx, 'compose.up (undo)', { tolerateRenderError: true })
   if (composeState(ctx)?.existedBefore) {
     ctx.log.info(`stopping compose project ${session.project} (its volumes existed before, so they are kept)`)
     // No abort signal: a rollback must finish even after Ctrl-C (see tearDownProject).

@@ -1,0 +1,217 @@
+import { interpolate, referencedVariables, type VariableValues } from '../lint/interpolate.js'
+import { isAllInterfaces } from '../lint/syntax.js'
+import type { ComposeModel } from '../model/load.js'
+import { isMapping, type Mapping, toList } from '../model/normalise.js'
+import { formatPortEntry, type PortMapping, parsePortEntry } from '../model/ports.js'
+import { yaml } from '../yaml-lazy.js'
+import { addIdentity, type EnvFileTelemetry } from './identity.js'
+import { type PublishedHostPorts, resolvePublished } from './published.js'
+
+export interface RenderOptions {
+  /** The berth project (the `berth.project` label). */
+  project: string
+  /** Where published ports bind when the file names no host IP or all interfaces (default 127.0.0.1). */
+  hostIp: string
+  /**
+   * The instance's variables (its `.env.sandbox` names and the identity): a value naming one
+   * already differs per instance and is kept as written; a fixed host port is mapped to one.
+   */
+  instanceVariables: ReadonlySet<string>
+  /** What compose resolves every other variable with (the project's `.env`): for `${X:-5432}`. */
+  variables: VariableValues
+  /**
+   * The variable carrying each fixed host port (ports plugin): one name per port of each entry,
+   * or undefined when nothing names it. Absent: fixed ports are left as they are.
+   */
+  nameHostPorts?: ((published: PublishedHostPorts[]) => (string[] | undefined)[]) | undefined
+  /** What the service's env files say about the telemetry variables (read by the caller). */
+  envFileTelemetry: (service: string, settings: Mapping) => EnvFileTelemetry
+}
+
+/** One thing rendering changed, for `berth compose config` and the progress log. */
+export interface RenderChange {
+  /** `service "db"`, `volume "data"`, `network "edge"`. */
+  subject: string
+  change: string
+}
+
+/** A published port as the rendered file binds it. */
+export interface RenderedPort {
+  service: string
+  /** As written in the user's file. */
+  written: string
+  /** As rendered. */
+  rendered: string
+  /** The `.env.sandbox` variable(s) holding the host port, when berth mapped it. */
+  variables: string[]
+}
+
+export interface RenderResult {
+  doc: Mapping
+  changes: RenderChange[]
+  /** One line each: what rendering cannot make per-instance, or did not. */
+  warnings: string[]
+  ports: RenderedPort[]
+}
+
+/**
+ * Turns the user's merged compose model into the file berth runs for one instance: every fixed
+ * published port mapped to the instance's port variable and bound to `hostIp`, `container_name`
+ * dropped, fixed volume/network names made per-instance (external ones kept), and the instance's
+ * identity in every service. `${VAR}` references are kept, so no value enters the file.
+ */
+export function renderModel(model: ComposeModel, options: RenderOptions): RenderResult {
+  const changes: RenderChange[] = []
+  const warnings: string[] = []
+  const ports: RenderedPort[] = []
+  const doc: Mapping = { ...model.doc }
+  const services: Mapping = {}
+  const droppedNames: string[] = []
+
+  const fixed = collectFixedPorts(model, options)
+  const names = options.nameHostPorts?.(fixed.map((entry) => entry.published)) ?? []
+  const nameOf = new Map(fixed.map((entry, index) => [entry.id, names[index]]))
+
+  for (const [name, original] of Object.entries(model.services)) {
+    const subject = `service "${name}"`
+    let service: Mapping = { ...original }
+    if (service.container_name !== undefined) {
+      droppedNames.push(`${name} (${String(service.container_name)})`)
+      changes.push({ subject, change: `container_name ${JSON.stringify(service.container_name)} dropped` })
+      delete service.container_name
+    }
+    if (service.ports !== undefined) {
+      service.ports = toList(service.ports).map((entry, index) => {
+        const mapping = parsePortEntry(entry)
+        if (!mapping) return entry
+        const rendered = renderPort(mapping, nameOf.get(`${name}#${index}`), options)
+        const written = typeof entry === 'object' ? JSON.stringify(entry) : String(entry)
+        const text = typeof rendered.entry === 'string' ? rendered.entry : JSON.stringify(rendered.entry)
+        ports.push({ service: name, written, rendered: text, variables: rendered.variables })
+        if (text !== written) changes.push({ subject, change: `port ${written} -> ${text}` })
+        if (rendered.warning) warnings.push(`${subject}: ${rendered.warning}`)
+        return rendered.entry
+      })
+    }
+    const identity = addIdentity(name, service, options.project, options.envFileTelemetry(name, original))
+    service = identity.service
+    for (const note of identity.notes) changes.push({ subject, change: note })
+    services[name] = service
+  }
+  doc.services = services
+  if (droppedNames.length > 0) {
+    warnings.push(
+      `container_name dropped (compose names each instance's containers itself): ${droppedNames.join(', ')}`,
+    )
+  }
+  for (const kind of ['volumes', 'networks'] as const) {
+    const resources = doc[kind]
+    if (!isMapping(resources)) continue
+    const rendered: Mapping = {}
+    for (const [key, settings] of Object.entries(resources)) {
+      const noun = kind === 'volumes' ? 'volume' : 'network'
+      const subject = `${noun} "${key}"`
+      if (!isMapping(settings)) {
+        rendered[key] = settings
+        continue
+      }
+      if (settings.external !== undefined && settings.external !== false) {
+        warnings.push(`${subject} is external: every instance shares it (on purpose, berth assumes)`)
+        rendered[key] = settings
+        continue
+      }
+      const fixedName = settings.name
+      if (fixedName !== undefined && !variesPerInstance(String(fixedName), options)) {
+        const { name: _fixed, ...rest } = settings
+        rendered[key] = rest
+        changes.push({
+          subject,
+          change: `fixed name ${JSON.stringify(fixedName)} dropped: each instance gets its own (<project>_${key})`,
+        })
+        continue
+      }
+      rendered[key] = settings
+    }
+    doc[kind] = rendered
+  }
+  return { doc, changes, warnings, ports }
+}
+
+/** The rendered file's text: YAML that Compose v1 (YAML 1.1) and v2 read alike. */
+export function formatRendered(doc: Mapping, header: string[]): string {
+  const { Document } = yaml()
+  const body = new Document(doc, { version: '1.1' }).toString({ lineWidth: 0, indentSeq: true })
+  return `${header.map((line) => `# ${line}`).join('\n')}\n${body}`
+}
+
+interface FixedEntry {
+  /** `<service>#<index in its ports list>`. */
+  id: string
+  published: PublishedHostPorts
+}
+
+function collectFixedPorts(model: ComposeModel, options: RenderOptions): FixedEntry[] {
+  const entries: FixedEntry[] = []
+  for (const [service, settings] of Object.entries(model.services)) {
+    for (const [index, entry] of toList(settings.ports).entries()) {
+      const mapping = parsePortEntry(entry)
+      if (!mapping) continue
+      const value = resolvePublished(mapping.published, options.instanceVariables, options.variables)
+      if (value.kind === 'fixed')
+        entries.push({ id: `${service}#${index}`, published: { service, ports: value.ports } })
+    }
+  }
+  return entries
+}
+
+function renderPort(
+  mapping: PortMapping,
+  names: string[] | undefined,
+  options: RenderOptions,
+): { entry: string | Record<string, unknown>; variables: string[]; warning?: string } {
+  const port: PortMapping = { ...mapping, hostIp: renderHostIp(mapping.hostIp, options) }
+  const value = resolvePublished(mapping.published, options.instanceVariables, options.variables)
+  if (value.kind === 'instance') {
+    return {
+      entry: formatPortEntry(port),
+      variables: referencedVariables(value.text).filter((v) => options.instanceVariables.has(v)),
+    }
+  }
+  if (value.kind === 'random') return { entry: formatPortEntry({ ...port, published: undefined }), variables: [] }
+  if (value.kind === 'unknown') {
+    return {
+      entry: formatPortEntry(port),
+      variables: [],
+      warning: `published port ${JSON.stringify(value.text)} is not a port berth can read; left as written`,
+    }
+  }
+  const shown = value.ports.length === 1 ? String(value.ports[0]) : `${value.ports[0]}-${value.ports.at(-1)}`
+  if (!names || names.length !== value.ports.length) {
+    if (!options.nameHostPorts) return { entry: formatPortEntry(port), variables: [] }
+    return {
+      entry: formatPortEntry({ ...port, published: undefined }),
+      variables: [],
+      warning: `host port ${shown} has no port of this instance; published on a random port instead (berth sandbox status shows it)`,
+    }
+  }
+  const missing = names.filter((name) => !options.instanceVariables.has(name))
+  if (missing.length > 0) {
+    return {
+      entry: formatPortEntry({ ...port, published: undefined }),
+      variables: [],
+      warning: `host port ${shown} has no port in this instance's claim (${missing.join(', ')}: the compose files changed since it was claimed); published on a random port — 'berth done' and claim again for a fixed one`,
+    }
+  }
+  const published = names.length === 1 ? `\${${names[0]}}` : `\${${names[0]}}-\${${names.at(-1)}}`
+  return { entry: formatPortEntry({ ...port, published }), variables: names }
+}
+
+function renderHostIp(hostIp: string | undefined, options: RenderOptions): string {
+  if (hostIp === undefined) return options.hostIp
+  if (referencedVariables(hostIp).some((name) => options.instanceVariables.has(name))) return hostIp
+  return isAllInterfaces(interpolate(hostIp, options.variables).replace(/^\[(.*)\]$/, '$1')) ? options.hostIp : hostIp
+}
+
+function variesPerInstance(text: string, options: RenderOptions): boolean {
+  return referencedVariables(text).some((name) => options.instanceVariables.has(name))
+}

@@ -1,0 +1,61 @@
+import { type PublishedHostPorts, readSection, type TaskContext, UsageError } from '@berth/contract'
+import { derivedPortsSection, derivedProblems, derivedSlotPorts, nameHostPorts } from './derived.js'
+import { type PortLayout, portsConfigSchema, slotPorts } from './layout.js'
+
+/**
+ * The one place a slot's host ports are computed for a task: the layout's variables, then one
+ * derived variable for each fixed host port the compose files publish that the layout does not
+ * name (from the `derivedPorts` block). The registry records this set with each claim; the env
+ * step writes it to `.env.sandbox`; rendering maps each published port to its variable.
+ */
+export interface SlotPortSource {
+  layout: PortLayout
+  /** The slot's variables -> ports. Throws `UsageError` when derived ports would collide. */
+  slotPorts(slot: number): Record<string, number>
+  /** The variables carrying `published`'s ports (see `nameHostPorts`). */
+  nameHostPorts(published: PublishedHostPorts[]): string[][]
+  /** The fixed host ports the compose files publish (read once per task). */
+  published(): PublishedHostPorts[]
+  /** What makes this layout or its derived ports collide over slots 0..maxSlot (doctor). */
+  derivedProblems(maxSlot: number): string[]
+}
+
+export function slotPortSource(ctx: TaskContext): SlotPortSource {
+  const layout: PortLayout = readSection(ctx, 'ports', portsConfigSchema) ?? {}
+  const block = derivedPortsSection.read(ctx)
+  const maxSlot = (ctx.config.sections.slots as { max?: number } | undefined)?.max ?? 10
+  let published: PublishedHostPorts[] | undefined
+  let checked = false
+  const readPublished = (): PublishedHostPorts[] => {
+    if (published) return published
+    try {
+      published = ctx.services.publishedHostPorts?.(Object.keys(slotPorts(layout, 0))) ?? []
+    } catch (error) {
+      // An unreadable compose file is reported (exit 2) by the step that renders it.
+      ctx.log.debug(`ports: could not read the published ports (${(error as Error).message.split('\n')[0]})`)
+      published = []
+    }
+    return published
+  }
+  return {
+    layout,
+    published: readPublished,
+    nameHostPorts: (entries) => nameHostPorts(layout, entries),
+    derivedProblems: (max) => derivedProblems(layout, block, readPublished(), max),
+    slotPorts(slot) {
+      const derived = derivedSlotPorts(layout, block, readPublished(), slot)
+      if (!checked && Object.keys(derived).length > 0) {
+        const problems = derivedProblems(layout, block, readPublished(), maxSlot)
+        if (problems.length > 0) {
+          throw new UsageError(`derived ports would collide:\n  ${problems.join('\n  ')}`, {
+            code: 'E_DERIVED_PORTS',
+            hint: 'move the derivedPorts block (derivedPorts.base / stride) away from the ports layout, or name those ports in the ports section',
+            details: { problems },
+          })
+        }
+        checked = true
+      }
+      return { ...slotPorts(layout, slot), ...derived }
+    },
+  }
+}
