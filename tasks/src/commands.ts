@@ -295,11 +295,9 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ['setup'],
-    summary: 'add sandbox:* scripts, .gitignore entries and a starter berth.config.ts to this repository',
-    options: {
-      preset: { type: 'string', value: 'NAME', description: 'starter config: ktrdr (default) or minimal' },
-      force: { type: 'boolean', description: 'overwrite what differs (shown as a diff first)' },
-    },
+    summary: 'add sandbox:* scripts, .gitignore entries and a berth.config.ts read from your compose files',
+    details:
+      "Reads compose.yaml / docker-compose.yml (and its .override file): one port variable per published host port (base = today's port, a stride that keeps slots apart), a gate from the healthchecks (else TCP, HTTP where a port evidently serves HTTP), secrets as a commented example. Prints what it inferred and why. --preset ktrdr|minimal writes a preset instead; an existing config is never touched.",
     pipeline: 'setup',
   },
   {

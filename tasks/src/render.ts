@@ -206,12 +206,6 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
   },
   url: (o) => [String(o.url)],
   completion: (o) => [String(o.script).trimEnd()],
-  setup: (o) => {
-    const changed = o.changed as string[]
-    return changed.length === 0
-      ? ['berth setup: nothing to change']
-      : [...(o.diff as string[]), `changed ${changed.length} file(s)`]
-  },
   'config.show': (o) => [JSON.stringify(o.config, null, 2)],
   'config.schema': (o) => [JSON.stringify(o.schema, null, 2)],
   doctor: (o) => [

@@ -19,6 +19,7 @@ export { type ComposeModel, loadComposeModel, parseComposeText } from './model/l
 export { formatPortEntry, type PortMapping, parsePortEntry } from './model/ports.js'
 export * from './plugin.js'
 export * from './project.js'
+export { describeCompose } from './render/describe.js'
 export { type InstanceRender, RENDERED_FILE, renderInstanceCompose } from './render/instance.js'
 export { listPublishedHostPorts, type PublishedValue, resolvePublished } from './render/published.js'
 export {

@@ -2,6 +2,7 @@ import type { BerthServices, TaskContext } from '@berth/contract'
 import { projectLogTail } from './engine-logs.js'
 import { IDENTITY_VARIABLES } from './lint/report.js'
 import { composeProjectName, resolveComposeFiles } from './project.js'
+import { describeCompose } from './render/describe.js'
 import { loadModelOnce, projectVariables } from './render/instance.js'
 import { listPublishedHostPorts } from './render/published.js'
 import { assertComposeOk, runCompose } from './run.js'
@@ -16,6 +17,7 @@ import { composeFilesFor, composeSession, composeSettings, missingFiles } from '
  */
 export function composeServices(ctx: TaskContext): BerthServices {
   return {
+    describeCompose,
     publishedHostPorts(instanceVariables: string[]) {
       const config = composeSettings(ctx)
       if (!config.render.enabled) return []

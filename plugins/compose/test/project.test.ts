@@ -100,7 +100,14 @@ describe('compose config', () => {
   test('an absent section resolves to complete defaults', () => {
     assert.deepEqual(composeConfigSchema.parse(undefined), {
       profiles: [],
-      lint: { enabled: true, allowFixedPorts: [], allowShared: [], allowMounts: [], allowAllInterfaces: [], allowHostAccess: [] },
+      lint: {
+        enabled: true,
+        allowFixedPorts: [],
+        allowShared: [],
+        allowMounts: [],
+        allowAllInterfaces: [],
+        allowHostAccess: [],
+      },
       render: { enabled: true, hostIp: '127.0.0.1' },
       observability: { mode: 'per-instance' },
       destroyGrace: 3,

@@ -103,6 +103,29 @@ export interface BerthServices {
    * when none can (ports plugin).
    */
   nameHostPorts?(published: PublishedHostPorts[]): (string[] | undefined)[]
+  /** Reads compose files (merged, not interpolated) for `berth setup` (compose plugin). Throws `UsageError` for a broken file. */
+  describeCompose?(files: string[]): ComposeSummary
+  /** What makes a port layout collide over slots 0..maxSlot; [] when sound (ports plugin). */
+  portLayoutProblems?(layout: Record<string, unknown>, maxSlot: number): string[]
+}
+
+/** What one compose service declares that berth's setup reads (compose plugin's `describeCompose`). */
+export interface ComposeServiceSummary {
+  name: string
+  /** Published ports with a fixed host port (one port, or a range's in order) and the container port. */
+  fixed: { ports: number[]; target: string }[]
+  /** Published ports written with a variable (`${API_PORT:-8000}`): its name, literal default, container port. */
+  parameterised: { variable: string; default?: number | undefined; target: string }[]
+  /** A healthcheck that is not disabled. */
+  healthcheck: boolean
+  image?: string | undefined
+  containerName?: string | undefined
+}
+
+/** The user's compose files as berth's setup reads them. */
+export interface ComposeSummary {
+  files: string[]
+  services: ComposeServiceSummary[]
 }
 
 /** Fixed host ports one compose service publishes in one `ports` entry: one port, or a range's in order. */

@@ -2,7 +2,7 @@ import { interpolate, UsageError } from '@berth/contract'
 import type { GateCheckConfig, GateConfig } from './schema.js'
 import { formatTcpTarget, parseHttpTarget, parseTcpTarget } from './targets.js'
 
-export type CheckKind = 'tcp' | 'http' | 'json' | 'postgres' | 'redis'
+export type CheckKind = 'tcp' | 'http' | 'json' | 'postgres' | 'redis' | 'healthy'
 
 interface CheckBase {
   name: string
@@ -60,8 +60,17 @@ export interface RedisCheck extends CheckBase {
   password?: string | undefined
 }
 
+/** Every container of a compose service reported `healthy` by the engine (its own healthcheck). */
+export interface HealthyCheck extends CheckBase {
+  kind: 'healthy'
+  /** The compose project: the instance's `COMPOSE_PROJECT_NAME`. */
+  project: string
+  /** The compose service whose containers must be healthy. */
+  healthy: string
+}
+
 /** A check ready to run: variables replaced, target parsed, kind decided. */
-export type GateCheck = TcpCheck | HttpCheck | JsonCheck | PostgresCheck | RedisCheck
+export type GateCheck = TcpCheck | HttpCheck | JsonCheck | PostgresCheck | RedisCheck | HealthyCheck
 
 /**
  * Turns the parsed `gate` section into runnable checks. Targets take `${VAR}` from `env` (the
@@ -122,8 +131,24 @@ export function resolveCheck(
     const who = user ? `${encodeURIComponent(user)}@` : ''
     return { ...base, kind: 'redis', ...address, user, password, target: `redis://${who}${formatTcpTarget(address)}` }
   }
+  if (check.healthy !== undefined) {
+    const project = env.COMPOSE_PROJECT_NAME ?? env.INSTANCE_ID
+    if (!project) {
+      throw new UsageError(`gate check "${check.name}": a healthy check needs an instance (COMPOSE_PROJECT_NAME)`, {
+        hint: 'run the gate inside a registered instance (its .env.sandbox names the compose project)',
+      })
+    }
+    return {
+      ...base,
+      service: check.service ?? check.healthy,
+      kind: 'healthy',
+      project,
+      healthy: check.healthy,
+      target: `service ${check.healthy}`,
+    }
+  }
   if (check.http === undefined) {
-    throw new UsageError(`gate check "${check.name}" has no tcp, http, postgres or redis`, {
+    throw new UsageError(`gate check "${check.name}" has no tcp, http, postgres, redis or healthy`, {
       hint: 'Give exactly one of them.',
     })
   }

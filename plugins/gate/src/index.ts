@@ -1,5 +1,14 @@
 export { AttemptTimeout, describeError } from './attempt.js'
-export type { CheckKind, GateCheck, HttpCheck, JsonCheck, PostgresCheck, RedisCheck, TcpCheck } from './checks.js'
+export type {
+  CheckKind,
+  GateCheck,
+  HealthyCheck,
+  HttpCheck,
+  JsonCheck,
+  PostgresCheck,
+  RedisCheck,
+  TcpCheck,
+} from './checks.js'
 export { resolveCheck, resolveChecks } from './checks.js'
 export type { DependencyProblem } from './dependencies.js'
 export { findDependencyProblems } from './dependencies.js'
@@ -10,6 +19,7 @@ export { gateOutput, gatePlugin, gateSection, LOG_TAIL_LINES } from './plugin.js
 export type { Probe } from './poll.js'
 export { POLL, pollCheck } from './poll.js'
 export { ProbeError } from './probe-error.js'
+export { DecisiveFailure, HealthBoard, healthOf } from './probe-healthy.js'
 export { type PostgresProbeOptions, probePostgres } from './probe-postgres.js'
 export { probeRedis } from './probe-redis.js'
 export type { AttemptOptions } from './probes.js'

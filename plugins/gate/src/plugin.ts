@@ -24,7 +24,7 @@ export function gatePlugin(options: GatePluginOptions = {}): Plugin {
       // No undo: the gate only looks; it changes nothing.
       wait: defineStep({
         description:
-          'wait until every gate check passes (tcp / http / json / postgres / redis), or fail with the log tail',
+          'wait until every gate check passes (tcp / http / json / postgres / redis / healthy), or fail with the log tail',
         flags: waitFlags,
         config: gateSection,
         outputs: [gateOutput],

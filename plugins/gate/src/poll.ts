@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { AttemptTimeout, describeError } from './attempt.js'
 import type { GateCheck } from './checks.js'
 import { ProbeError } from './probe-error.js'
+import { DecisiveFailure } from './probe-healthy.js'
 import type { CheckResult } from './report.js'
 
 /**
@@ -83,6 +84,8 @@ export async function pollCheck(check: GateCheck, probe: Probe, options: PollOpt
       } else {
         permanentSince = undefined
       }
+      // The engine called the container unhealthy (or it exited): waiting longer cannot help.
+      if (error instanceof DecisiveFailure) return failed(check, attempts, lastError, hint)
     }
     const left = deadline - performance.now()
     if (left <= 0) return failed(check, attempts, lastError, hint)

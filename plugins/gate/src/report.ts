@@ -3,7 +3,7 @@ import { z } from 'zod'
 /** One check's outcome. Part of the `--json` contract (`output.gate.checks[]`). */
 export const checkResultSchema = z.object({
   name: z.string(),
-  kind: z.enum(['tcp', 'http', 'json', 'postgres', 'redis']),
+  kind: z.enum(['tcp', 'http', 'json', 'postgres', 'redis', 'healthy']),
   target: z.string(),
   status: z.enum(['passed', 'failed', 'skipped']),
   /** Probes made; 0 for a skipped check. */

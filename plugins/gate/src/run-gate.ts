@@ -1,8 +1,10 @@
 import { setMaxListeners } from 'node:events'
 import { ConfigError, UsageError } from '@berth/contract'
+import { withAttemptLimit } from './attempt.js'
 import { type GateCheck, resolveCheck } from './checks.js'
 import { findDependencyProblems } from './dependencies.js'
 import { identity, pollCheck } from './poll.js'
+import { HealthBoard } from './probe-healthy.js'
 import { probePostgres } from './probe-postgres.js'
 import { probeRedis } from './probe-redis.js'
 import { probeHttp, probeTcp } from './probes.js'
@@ -54,6 +56,13 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
   const needsHttp = resolved.some((check) => check.kind === 'http' || check.kind === 'json')
   const dispatcher = needsHttp ? new (await import('undici')).Agent() : undefined
   const byName = new Map(resolved.map((check) => [check.name, check]))
+  // One engine request a poll serves every healthy check of a project.
+  const boards = new Map<string, HealthBoard>()
+  const boardOf = (project: string): HealthBoard => {
+    let board = boards.get(project)
+    if (!board) boards.set(project, (board = new HealthBoard(project)))
+    return board
+  }
   const settling = new Map<string, Promise<CheckResult>>()
 
   const settle = (check: GateCheck): Promise<CheckResult> => {
@@ -81,6 +90,15 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
                       return probePostgres(check, { ...attempt, volumeResetCommand: options.volumeResetCommand })
                     case 'redis':
                       return probeRedis(check, attempt)
+                    case 'healthy': {
+                      const board = boardOf(check.project)
+                      return withAttemptLimit(
+                        attemptSignal,
+                        limitMs,
+                        `the engine did not answer within ${limitMs} ms`,
+                        () => board.probe(check.healthy),
+                      )
+                    }
                     default:
                       return probeHttp(check, { ...attempt, ...(dispatcher ? { dispatcher } : {}) })
                   }
@@ -135,7 +153,7 @@ function prepareChecks(
   }
   if (problems.length > 0) {
     throw new ConfigError(`invalid gate checks:\n  ${problems.join('\n  ')}`, problems, {
-      hint: 'Each check needs a unique name and exactly one of tcp, http, postgres or redis; `after` must name other checks without cycles.',
+      hint: 'Each check needs a unique name and exactly one of tcp, http, postgres, redis or healthy; `after` must name other checks without cycles.',
     })
   }
   return checks

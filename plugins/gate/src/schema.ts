@@ -47,7 +47,7 @@ export const redisCheckSchema = z.strictObject({
 })
 
 /** The check kinds a user picks with one key each. */
-export const CHECK_KEYS = ['tcp', 'http', 'postgres', 'redis'] as const
+export const CHECK_KEYS = ['tcp', 'http', 'postgres', 'redis', 'healthy'] as const
 
 /** One check as users write it. */
 export const gateCheckSchema = z
@@ -61,6 +61,11 @@ export const gateCheckSchema = z
     postgres: z.union([tcpTargetSchema, postgresCheckSchema]).optional(),
     /** A Redis server that must answer PING (after AUTH with a password). */
     redis: z.union([tcpTargetSchema, redisCheckSchema]).optional(),
+    /** A compose service whose containers must all be `healthy` by their own healthcheck (engine API). */
+    healthy: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a compose service name')
+      .optional(),
     expect: gateExpectSchema.optional(),
     /** Checks that must pass before this one starts; if one fails, this one is skipped. */
     after: z.array(z.string().min(1)).default([]),

@@ -82,6 +82,12 @@ export function portsPlugin(): Plugin {
       return {
         slotPorts: (slot: number) => source.slotPorts(slot),
         nameHostPorts: (published) => source.nameHostPorts(published),
+        portLayoutProblems: (layout: Record<string, unknown>, maxSlot: number) => {
+          const parsed = portsConfigSchema.safeParse(layout)
+          if (!parsed.success)
+            return parsed.error.issues.map((issue) => `ports.${issue.path.join('.')}: ${issue.message}`)
+          return layoutProblems(parsed.data, maxSlot)
+        },
         probeSlot: (slot: number) => portConflicts(Object.values(source.slotPorts(slot))),
         probePorts: (ports: number[]) => portConflicts(ports),
         defaultSlotPorts,
