@@ -59,8 +59,10 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
   // One engine request a poll serves every healthy check of a project.
   const boards = new Map<string, HealthBoard>()
   const boardOf = (project: string): HealthBoard => {
-    let board = boards.get(project)
-    if (!board) boards.set(project, (board = new HealthBoard(project)))
+    const known = boards.get(project)
+    if (known) return known
+    const board = new HealthBoard(project)
+    boards.set(project, board)
     return board
   }
   const settling = new Map<string, Promise<CheckResult>>()
