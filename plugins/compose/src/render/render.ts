@@ -65,6 +65,14 @@ export function renderModel(model: ComposeModel, options: RenderOptions): Render
   const warnings: string[] = []
   const ports: RenderedPort[] = []
   const doc: Mapping = { ...model.doc }
+  if (doc.name !== undefined) {
+    // berth names the project (-p <instance id>); Compose v1 also refuses a top-level name.
+    changes.push({
+      subject: 'the file',
+      change: `top-level name ${JSON.stringify(doc.name)} dropped: the project is the instance's`,
+    })
+    delete doc.name
+  }
   const services: Mapping = {}
   const droppedNames: string[] = []
 
