@@ -78,9 +78,9 @@ describe('gate config', () => {
       ],
     })
     assert.deepEqual(problems, [
-      'gate.checks[0]: give exactly one of tcp, http, postgres, redis, not tcp and http',
-      'gate.checks[1]: give exactly one of tcp, http, postgres, redis',
-      'gate.checks[2]: give exactly one of tcp, http, postgres, redis, not tcp and postgres',
+      'gate.checks[0]: give exactly one of tcp, http, postgres, redis, healthy, not tcp and http',
+      'gate.checks[1]: give exactly one of tcp, http, postgres, redis, healthy',
+      'gate.checks[2]: give exactly one of tcp, http, postgres, redis, healthy, not tcp and postgres',
     ])
   })
 
