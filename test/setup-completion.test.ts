@@ -68,6 +68,45 @@ describe('berth setup', () => {
     assert.equal(await answer.text(), 'ok')
   })
 
+  test('says when there is no compose file and writes the minimal config; a KTRDR-shaped compose file gets the KTRDR preset, --preset ktrdr forces it', async () => {
+    const other = testdir('berth-setup-presets-')
+    try {
+      const { repo: empty } = await gitRepo(join(other.dir, 'e'), 'empty')
+      const none = await berth(['setup', '--json'], { cwd: empty, home })
+      assert.equal(none.code, 0, none.stderr)
+      assert.equal(none.json.inferred.source, 'minimal')
+      assert.match(
+        none.json.inferred.reasons[0],
+        /^no compose file found \(compose\.yaml, compose\.yml, docker-compose\.yml, docker-compose\.yaml\)/,
+      )
+
+      const { repo: ktrdr } = await gitRepo(join(other.dir, 'k'), 'ktrdr', {
+        'docker-compose.yml':
+          'services:\n  backend:\n    image: b\n    ports: ["127.0.0.1:${KTRDR_API_PORT:-8000}:8000"]\n',
+      })
+      const shaped = await berth(['setup'], { cwd: ktrdr, home })
+      assert.equal(shaped.code, 0, shaped.stderr)
+      assert.match(
+        shaped.stdout,
+        /ktrdr config \(compose files: docker-compose\.yml\):\n {2}docker-compose\.yml publishes KTRDR_\* port variables/,
+      )
+      assert.match(readFileSync(join(ktrdr, 'berth.config.ts'), 'utf8'), /the KTRDR preset applies/)
+
+      const { repo: plain } = await gitRepo(join(other.dir, 'p'), 'plain', {
+        'compose.yaml': 'services:\n  db:\n    image: db\n    ports: ["5432:5432"]\n',
+      })
+      const forced = await berth(['setup', '--preset', 'ktrdr', '--json'], { cwd: plain, home })
+      assert.equal(forced.code, 0, forced.stderr)
+      assert.deepEqual(forced.json.inferred, {
+        source: 'ktrdr',
+        files: ['compose.yaml'],
+        reasons: ['--preset ktrdr: the KTRDR port layout and gate'],
+      })
+    } finally {
+      other.cleanup()
+    }
+  })
+
   test('refuses to overwrite a different script without --force and writes nothing', async () => {
     const other = testdir('berth-setup-conflict-')
     try {

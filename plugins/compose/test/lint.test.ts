@@ -171,6 +171,36 @@ describe('compose lint', () => {
     )
   })
 
+  test('privileged, cap_add and host namespaces warn unless the service is in allowHostAccess; the docker socket needs allowMounts', async () => {
+    const text = `services:
+  agent:
+    image: agent
+    privileged: true
+    pid: host
+    cap_add: [SYS_ADMIN]
+    volumes: ["/var/run/docker.sock:/var/run/docker.sock"]
+`
+    writeFileSync(join(dir, 'host-access.yaml'), text)
+    const step = composePlugin().steps.lint
+    const plain = makeContext({ root: dir, compose: { files: ['host-access.yaml'] } })
+    await assert.rejects(async () => step.run(plain), /docker\.sock/)
+    const report = plain.output.lint as { errors: { rule: string }[]; warnings: { rule: string }[] }
+    assert.deepEqual(
+      report.errors.map((p) => p.rule),
+      ['sensitive-mount'],
+    )
+    assert.deepEqual(report.warnings.map((p) => p.rule).sort(), ['cap-add', 'host-namespace', 'privileged'])
+    const allowed = makeContext({
+      root: dir,
+      compose: {
+        files: ['host-access.yaml'],
+        lint: { allowHostAccess: ['agent'], allowMounts: ['/var/run/docker.sock'] },
+      },
+    })
+    await step.run(allowed)
+    assert.deepEqual(allowed.output.lint, { errors: [], warnings: [] })
+  })
+
   test('compose.lint passes a clean file and can be switched off', async () => {
     const step = composePlugin().steps.lint
     const clean = makeContext({
