@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
@@ -91,7 +91,7 @@ export async function renderInstanceCompose(
       envFileTelemetry: (_name, settings) => envFileTelemetry(settings, projectDir, envFiles),
     })
     const header = [
-      `Rendered by berth for instance ${instance.id} from ${files.map((file) => shown(file, instance.path)).join(', ')}.`,
+      `Rendered by berth from ${files.map((file) => shown(file, instance.path)).join(', ')} (the instance's values come from .env.sandbox).`,
       `Compose runs it with --project-directory ${shown(projectDir, instance.path) || '.'}; do not edit:`,
       "berth writes it again before every compose command ('berth compose config' shows it).",
     ]
@@ -106,7 +106,8 @@ export async function renderInstanceCompose(
   }
   if ((readOptional(output)?.toString('utf8') ?? null) !== render.text) {
     await mkdir(dirname(output), { recursive: true })
-    const temp = `${output}.tmp-${process.pid}`
+    // A unique temporary name: two commands of one checkout may render at the same moment.
+    const temp = `${output}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
     await writeFile(temp, render.text, { mode: 0o644 })
     await rename(temp, output)
   }
@@ -178,7 +179,7 @@ async function readCache(file: string): Promise<CachedRender | undefined> {
 async function writeCache(home: string, file: string, entry: CachedRender): Promise<void> {
   try {
     await mkdir(join(home, 'cache', 'render'), { recursive: true, mode: 0o700 })
-    const temp = `${file}.${process.pid}`
+    const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}`
     await writeFile(temp, JSON.stringify(entry), { mode: 0o600 })
     await rename(temp, file)
   } catch {

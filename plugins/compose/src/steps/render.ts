@@ -1,7 +1,8 @@
 import { defineOutput, defineSection, defineStep } from '@berth/contract'
 import { z } from 'zod'
+import { renderInstanceCompose } from '../render/instance.js'
 import { composeConfigSchema } from '../schema.js'
-import { composeFilesFor, composeSession, requireInstance } from './context.js'
+import { composeFilesFor, missingFiles, requireInstance } from './context.js'
 
 /** The `compose` section, typed for the steps declared with `defineStep`. */
 export const composeSection = defineSection('compose', composeConfigSchema)
@@ -64,14 +65,15 @@ export const composeRenderStep = defineStep({
       ctx.log.debug('compose rendering is off (compose.render.enabled: false)')
       return
     }
-    const session = await composeSession(ctx, 'compose.render')
-    const render = session.render
-    if (!render) {
-      // composeSession renders whenever the files exist: a missing one is named here, as up would.
-      ctx.output.render = { enabled: true, sources: session.sources, changes: [], warnings: [], ports: [] }
-      ctx.log.warn(`compose file not found: ${session.sources.join(', ')} (nothing rendered for ${instance.id})`)
+    // Rendering reads files only: no engine, no compose (compose config works with both away).
+    const sources = composeFilesFor(ctx, ctx.settings)
+    const missing = missingFiles(sources)
+    if (missing.length > 0) {
+      ctx.output.render = { enabled: true, sources, changes: [], warnings: [], ports: [] }
+      ctx.log.warn(`compose file not found: ${missing.join(', ')} (nothing rendered for ${instance.id})`)
       return
     }
+    const render = await renderInstanceCompose(ctx, instance, sources, ctx.settings)
     for (const warning of render.warnings) ctx.log.warn(warning)
     const mapped = render.ports.filter((port) => port.variables.length > 0).length
     ctx.log.info(
