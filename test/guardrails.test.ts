@@ -47,7 +47,12 @@ describe('guardrails and validation before anything is created', { concurrency: 
       const shared = `${rel.project}-shared`
       const text = hazardousCompose(shared, mount)
       writeFileSync(join(rel.repo, 'compose.small.yaml'), text)
-      await git(rel.repo, 'commit', '-qam', 'a shared volume and a dangerous bind')
+      // With rendering on, the fixed volume name would be made per-instance: this team runs its
+      // compose file as it is, so lint guards the name too (the mount is refused either way).
+      const own = JSON.parse(readFileSync(join(rel.repo, 'berth.config.json'), 'utf8'))
+      own.compose = { ...own.compose, render: { enabled: false } }
+      writeFileSync(join(rel.repo, 'berth.config.json'), JSON.stringify(own, null, 2))
+      await git(rel.repo, 'commit', '-qam', 'a shared volume and a dangerous bind, rendering off')
       await git(rel.repo, 'push', '-q', 'origin', 'main')
       const before = await branches(rel.repo)
 

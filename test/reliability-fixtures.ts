@@ -160,9 +160,13 @@ export async function relRepo(
   const project = `rel${RUN}-${label}`
   const block = portBlock()
   const made = options.config?.(project, block) ?? smallConfig(project, block)
-  // The extra service publishes a port berth does not manage, on purpose: lint must let it.
+  // The extra service publishes a port berth does not manage, on purpose: lint must let it, and
+  // rendering (which would give it a port of the instance) is off, as for a team that sets its ports.
   const base = options.extraCompose
-    ? { ...made, compose: { ...(made.compose as object), lint: { allowFixedPorts: ['extra'] } } }
+    ? {
+        ...made,
+        compose: { ...(made.compose as object), lint: { allowFixedPorts: ['extra'] }, render: { enabled: false } },
+      }
     : made
   const config = options.pause ? { ...base, plugins: ['./pause.mjs'], pipelines: PAUSE_PIPELINES } : base
   const { repo } = await demoRepo(dir, project, config, (checkout) => {

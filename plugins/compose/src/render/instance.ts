@@ -106,6 +106,7 @@ export async function renderInstanceCompose(
   }
   if ((readOptional(output)?.toString('utf8') ?? null) !== render.text) {
     await mkdir(dirname(output), { recursive: true })
+    await ignoreFolder(dirname(output))
     // A unique temporary name: two commands of one checkout may render at the same moment.
     const temp = `${output}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
     await writeFile(temp, render.text, { mode: 0o644 })
@@ -121,6 +122,16 @@ export async function renderInstanceCompose(
     ports: render.ports,
     cached,
   }
+}
+
+/**
+ * `.sandbox/.gitignore` holding `*`: git never sees what berth writes there, whichever step made
+ * the folder first (a spec worktree never had `.env.sandbox` written, nor the exclude entry).
+ */
+async function ignoreFolder(folder: string): Promise<void> {
+  const file = join(folder, '.gitignore')
+  if (existsSync(file)) return
+  await writeFile(file, '# written by berth: nothing here belongs in git\n*\n').catch(() => undefined)
 }
 
 /** Loads a model through a per-process memo keyed by the files' contents (claim and render read the same files). */
