@@ -9,7 +9,15 @@ import type { BoundStep } from './runner.js'
 export const DEFAULT_PIPELINES: Record<string, string[]> = {
   // Shared by every command that starts containers, so secrets and the gate run on every path.
   // compose.afterUp: migrations and seeds, after the start and before the gate that needs them.
-  'stack.up': ['ports.check', 'compose.lint', 'compose.render', 'secrets.load', 'compose.up', 'compose.afterUp', 'gate.wait'],
+  'stack.up': [
+    'ports.check',
+    'compose.lint',
+    'compose.render',
+    'secrets.load',
+    'compose.up',
+    'compose.afterUp',
+    'gate.wait',
+  ],
   // `registry.lock`: one operation per instance, taken before the first change (see registry).
   spec: ['worktree.plan', 'registry.lock', 'registry.claim', 'worktree.create'],
   impl: ['worktree.plan', 'registry.lock', 'registry.claim', 'worktree.create', 'env.write', '@stack.up'],
