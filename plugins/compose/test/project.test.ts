@@ -127,14 +127,10 @@ describe('compose config', () => {
     assert.equal(plugin.name, 'berth:compose')
     assert.equal(plugin.version, pkg.version)
     assert.equal(COMPOSE_PLUGIN_VERSION, pkg.version)
-    assert.deepEqual(
-      plugin.sections?.map((section) => section.name),
-      ['compose'],
-    )
     assert.ok(plugin.config?.test)
     assert.deepEqual(
       plugin.sections?.map((section) => section.name),
-      ['hooks'],
+      ['compose', 'hooks'],
     )
     assert.deepEqual(Object.keys(plugin.steps).sort(), [
       'afterUp',
