@@ -3,19 +3,21 @@
  * fixed host ports (5432, 6379, 8080), container_name, named volumes with and without a fixed
  * `name:`, a network, healthchecks, an env_file, a build context, bind mounts, an override file,
  * list and map forms of environment / labels / ports, a long-form port — run many times side by
- * side through the real CLI on the real engine. Stand-ins for PostgreSQL and Redis are busybox
- * servers (the test image, no registry) listening on 5432 and 6379 with a healthcheck.
+ * side through the real CLI on the real engine. The shop runs real PostgreSQL 15 and Redis 7
+ * (examples/demo/images, built with no registry); the other services are busybox servers.
  *
  * Runs on the compose flavour berth picks (`BERTH_COMPOSE=v1|v2` forces one).
  */
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { ensureBusyboxTestImage } from '@berth/contract/testing'
 import {
   berthTimed,
+  buildDemoImages,
   countProjectObjects,
   engine,
   fileSize,
@@ -40,6 +42,19 @@ function expectExit(result: BerthResult, code: number, what: string): void {
   )
 }
 
+/** `PING` to Redis on 127.0.0.1:port, answering its first line. */
+function redisPing(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'))
+    socket.setTimeout(5000, () => socket.destroy(new Error('no answer')))
+    socket.once('data', (chunk) => {
+      resolve(chunk.toString().trim())
+      socket.end()
+    })
+    socket.once('error', reject)
+  })
+}
+
 function sha(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex')
 }
@@ -50,24 +65,23 @@ function shopFiles(image: string): Record<string, string> {
     'compose.yaml': `name: shop
 services:
   db:
-    image: ${image}
+    image: berth-real-postgres:local
     container_name: shop-db
-    command: ["/bin/busybox", "httpd", "-f", "-p", "5432", "-h", "/www"]
     environment:
       POSTGRES_USER: shop
+      POSTGRES_DB: shop
       POSTGRES_PASSWORD: \${DB_PASSWORD:-localdev}
     ports:
       - "5432:5432"
     volumes:
       - pgdata:/var/lib/postgresql/data
     healthcheck:
-      test: ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:5432/"]
+      test: ["CMD-SHELL", "pg_isready -U shop -d shop"]
       interval: 1s
       timeout: 2s
-      retries: 30
+      retries: 60
   cache:
-    image: ${image}
-    command: /bin/busybox httpd -f -p 6379 -h /www
+    image: berth-real-redis:local
     ports:
       - target: 6379
         published: 6379
@@ -130,6 +144,7 @@ describe('any compose file, unedited', () => {
   }
 
   before(async () => {
+    await buildDemoImages()
     image = await ensureBusyboxTestImage()
     mkdirSync(home)
     writeFileSync(
@@ -204,6 +219,7 @@ services:
     assert.match(result.stdout, /gate cache: cache has no healthcheck: wait until port 6379 accepts connections/)
     assert.match(result.stdout, /gate web: .*looks like HTTP/)
     assert.match(result.stdout, /worker: no published port and no healthcheck — not in the gate/)
+    assert.match(result.stdout, /url: berth url .* point at WEB_PORT/)
     const config = readFileSync(join(shop, 'berth.config.ts'), 'utf8')
     assert.doesNotMatch(config, /KTRDR|api\/v1\/workers/, 'no KTRDR preset for a stack that is not KTRDR-shaped')
     assert.match(config, /compose: \{ files: \['compose\.yaml', 'compose\.override\.yaml'\] \}/)
@@ -332,11 +348,30 @@ services:
       const tree = join(dir, 'a', `${shopProject}-impl-${feature}`)
       const values = readEnvFile(join(tree, '.env.sandbox'))
       assert.equal(await (await fetch(`http://127.0.0.1:${values.WEB_PORT}/`)).text(), 'shop front page\n')
+      assert.equal((await run(['url'], tree)).stdout.trim(), `http://localhost:${values.WEB_PORT}`, 'setup pointed berth url at web')
       assert.equal(
         await git(tree, 'status', '--porcelain'),
         '',
         `${feature}: the worktree is clean (its compose files untouched)`,
       )
+    }
+    // Each instance's own PostgreSQL takes the secret from op as its password; Redis answers PING.
+    const { default: pg } = await import('pg')
+    const login = async (port: string, password: string) => {
+      const client = new pg.Client({ host: '127.0.0.1', port: Number(port), user: 'shop', database: 'shop', password })
+      client.on('error', () => {})
+      await client.connect()
+      try {
+        return (await client.query('select current_user as who')).rows[0]?.who
+      } finally {
+        await client.end().catch(() => {})
+      }
+    }
+    for (const feature of ['a', 'b', 'c']) {
+      const values = readEnvFile(join(dir, 'a', `${shopProject}-impl-${feature}`, '.env.sandbox'))
+      assert.equal(await login(values.DB_PORT as string, secret), 'shop', `${feature}: PostgreSQL on ${values.DB_PORT}`)
+      await assert.rejects(login(values.DB_PORT as string, 'localdev'), (error: { code?: string }) => error.code === '28P01')
+      assert.equal(await redisPing(Number(values.CACHE_PORT)), '+PONG')
     }
     const blogEnv = readEnvFile(join(dir, 'b', `${blogProject}-impl-x`, '.env.sandbox'))
     assert.ok(

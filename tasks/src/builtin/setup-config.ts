@@ -89,7 +89,7 @@ export default {
   ports: {
 ${ports.length > 0 ? ports.join('\n') : '    // (the compose files publish no host port)'}
   },
-  gate: {
+${inferred.urlPortVar ? `  // 'berth url' and impl's output: the first service that serves HTTP.\n  url: { portVar: '${inferred.urlPortVar}' },\n` : ''}  gate: {
     timeout: 120,
     checks: [
 ${checks.length > 0 ? checks.join('\n') : '      // (nothing to wait for: no healthcheck and no published port)'}

@@ -19,6 +19,8 @@ export interface InferredConfig {
   ports: Record<string, InferredPort>
   stride: number
   checks: InferredCheck[]
+  /** The port variable of the first service that evidently serves HTTP: `berth url` prints it. */
+  urlPortVar?: string | undefined
   /** What setup noticed and did about it, one line each, for the human. */
   notes: string[]
 }
@@ -108,7 +110,12 @@ export function inferConfig(
       notes.push(`${service.name}: no published port and no healthcheck — not in the gate`)
     }
   }
+  const urlPortVar = checks
+    .map(({ check }) => (typeof check.http === 'string' ? /\$\{([A-Z0-9_]+)\}/.exec(check.http)?.[1] : undefined))
+    .find((name) => name !== undefined)
+  if (urlPortVar) notes.push(`url: berth url (and impl's output) point at ${urlPortVar}, the first HTTP port`)
   return {
+    urlPortVar,
     ports: Object.fromEntries(Object.entries(ports).map(([name, rule]) => [name, { ...rule, stride: stride.value }])),
     stride: stride.value,
     checks,
