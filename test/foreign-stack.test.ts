@@ -348,7 +348,11 @@ services:
       const tree = join(dir, 'a', `${shopProject}-impl-${feature}`)
       const values = readEnvFile(join(tree, '.env.sandbox'))
       assert.equal(await (await fetch(`http://127.0.0.1:${values.WEB_PORT}/`)).text(), 'shop front page\n')
-      assert.equal((await run(['url'], tree)).stdout.trim(), `http://localhost:${values.WEB_PORT}`, 'setup pointed berth url at web')
+      assert.equal(
+        (await run(['url'], tree)).stdout.trim(),
+        `http://localhost:${values.WEB_PORT}`,
+        'setup pointed berth url at web',
+      )
       assert.equal(
         await git(tree, 'status', '--porcelain'),
         '',
@@ -370,7 +374,10 @@ services:
     for (const feature of ['a', 'b', 'c']) {
       const values = readEnvFile(join(dir, 'a', `${shopProject}-impl-${feature}`, '.env.sandbox'))
       assert.equal(await login(values.DB_PORT as string, secret), 'shop', `${feature}: PostgreSQL on ${values.DB_PORT}`)
-      await assert.rejects(login(values.DB_PORT as string, 'localdev'), (error: { code?: string }) => error.code === '28P01')
+      await assert.rejects(
+        login(values.DB_PORT as string, 'localdev'),
+        (error: { code?: string }) => error.code === '28P01',
+      )
       assert.equal(await redisPing(Number(values.CACHE_PORT)), '+PONG')
     }
     const blogEnv = readEnvFile(join(dir, 'b', `${blogProject}-impl-x`, '.env.sandbox'))
