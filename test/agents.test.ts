@@ -146,7 +146,7 @@ describe('agents in parallel demo stacks (real CLI, real engine, stand-in op)', 
   }
 
   agentTest(
-    'two instances’ containers carry different telemetry identities (INSTANCE_ID, BERTH_SLOT, OTEL_RESOURCE_ATTRIBUTES)',
+    'two instances’ containers carry different telemetry identities (INSTANCE_ID, SLOT_NUMBER, OTEL_RESOURCE_ATTRIBUTES)',
     async () => {
       const identities = []
       for (const feature of ['a', 'b']) {
@@ -159,7 +159,7 @@ describe('agents in parallel demo stacks (real CLI, real engine, stand-in op)', 
         )
         const sandbox = readEnvFile(join(tree(feature), '.env.sandbox'))
         assert.equal(containerEnv.INSTANCE_ID, id(feature))
-        assert.equal(containerEnv.BERTH_SLOT, sandbox.SLOT_NUMBER)
+        assert.equal(containerEnv.SLOT_NUMBER, sandbox.SLOT_NUMBER)
         assert.equal(containerEnv.OTEL_RESOURCE_ATTRIBUTES, `instance.id=${id(feature)},deployment.environment=sandbox`)
         identities.push(containerEnv.OTEL_RESOURCE_ATTRIBUTES)
       }

@@ -207,7 +207,7 @@ describe('a scratch repo registered on slot 2 with the KTRDR preset', () => {
     assert.equal(port.stdout, 'http://localhost:8005\n')
     assert.equal(url.stdout, 'http://api.test:9000\n')
     assert.equal(bad.code, 2)
-    assert.match(bad.stderr, /--port "70000" is not a port number/)
+    assert.match(bad.stderr, /--port "70000": must be a port number from 1 to 65535/)
     assert.match(bad.stderr, /hint:/)
     assert.equal(nowhere.code, 0, nowhere.stderr)
     assert.deepEqual(

@@ -223,10 +223,6 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ['url'],
     summary: 'print the API URL: --url, then --port, then .env.sandbox upward, then the default',
-    options: {
-      url: { type: 'string', value: 'U', description: 'an explicit URL (wins over everything)' },
-      port: { type: 'string', value: 'P', description: 'a port on 127.0.0.1' },
-    },
     pipeline: 'url',
   },
   {

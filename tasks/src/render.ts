@@ -19,9 +19,6 @@ interface Container {
   health?: string | null
   ports?: { host?: number; hostIp?: string; container?: number }[]
 }
-function urlLines(output: Output): string[] {
-  return output.apiUrl ? [`API: ${String(output.apiUrl)}`] : []
-}
 
 /** `genome/M1 (acme-impl-genome-m1)` when the typed name is not already the id's tail, else the id. */
 function instanceName(instance: Pick<Instance, 'id' | 'name'>): string {
@@ -72,7 +69,7 @@ function evidenceLine(output: Output): string[] {
 const startedLines = (verb: string) => (o: Output) => [...instanceLines(o, verb), ...evidenceLine(o)]
 
 const RENDERERS: Record<string, (output: Output) => string[]> = {
-  impl: (o) => [...instanceLines(o, o.gate ? 'ready' : 'created'), ...urlLines(o), ...evidenceLine(o)],
+  impl: (o) => [...instanceLines(o, o.gate ? 'ready' : 'created'), ...evidenceLine(o)],
   spec: (o) => instanceLines(o, 'created'),
   done: (o) => [
     `${colour.green('done')} ${instanceName(o.instance as Instance)}: stack removed, worktree removed (branch kept), slot released`,
@@ -114,7 +111,7 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
   'local-prod.status': (o) => [...instanceLines(o, 'instance'), ...containerLines(o)],
   'sandbox.destroy': (o) => [`${colour.green('destroyed')} ${(o.instance as Instance).id}`],
   'local-prod.destroy': (o) => [`${colour.green('destroyed')} ${(o.instance as Instance).id}`],
-  'local-prod.init': (o) => [...instanceLines(o, 'registered'), `wrote ${o.envFile}`],
+  'local-prod.init': (o) => instanceLines(o, 'registered'),
   gate: (o) => evidenceLine(o),
   'test.e2e': (o) => {
     const e2e = o.e2e as { service: string; exitCode: number; files?: string[]; artifactsDir?: string } | undefined
@@ -159,12 +156,7 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
   },
   'sandbox.init': (o) => {
     const instance = o.instance as { id: string; slot: number; path: string }
-    const ports = (o.env ?? {}) as Record<string, string>
-    return [
-      `${colour.green('registered')} ${instance.id} on slot ${instance.slot} (${instance.path})`,
-      `wrote ${o.envFile}`,
-      ...Object.entries(ports).map(([k, v]) => `  ${k}=${v}`),
-    ]
+    return [`${colour.green('registered')} ${instance.id} on slot ${instance.slot} (${instance.path})`]
   },
   'sandbox.slots': (o) => {
     const slots = o.slots as {
@@ -204,7 +196,6 @@ const RENDERERS: Record<string, (output: Output) => string[]> = {
     const r = o.released as { id: string; slot: number }
     return [`released slot ${r.slot} (${r.id})`]
   },
-  url: (o) => [String(o.url)],
   completion: (o) => [String(o.script).trimEnd()],
   'config.show': (o) => [JSON.stringify(o.config, null, 2)],
   'config.schema': (o) => [JSON.stringify(o.schema, null, 2)],

@@ -67,7 +67,7 @@ function log(msg) {
 }
 
 function slot() {
-  const raw = process.env.BERTH_SLOT
+  const raw = process.env.SLOT_NUMBER
   if (raw === undefined || raw === '') return null
   const n = Number(raw)
   return Number.isInteger(n) ? n : raw

@@ -146,7 +146,7 @@ async function writeResults(passed, error) {
   const results = {
     suite: 'berth-demo-e2e',
     instance: INSTANCE_ID,
-    slot: process.env.BERTH_SLOT ?? null,
+    slot: process.env.SLOT_NUMBER ?? null,
     backend: BACKEND_URL,
     expectWorkers: EXPECT_WORKERS,
     passed,

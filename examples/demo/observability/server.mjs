@@ -11,7 +11,7 @@ const server = http.createServer((req, res) => {
 <html><head><meta charset="utf-8"><title>berth demo observability - ${esc(INSTANCE_ID)}</title></head>
 <body>
 <h1>berth demo observability</h1>
-<p>Instance: <code>${esc(INSTANCE_ID)}</code>, slot <code>${esc(process.env.BERTH_SLOT ?? '')}</code></p>
+<p>Instance: <code>${esc(INSTANCE_ID)}</code>, slot <code>${esc(process.env.SLOT_NUMBER ?? '')}</code></p>
 <p>OTEL_RESOURCE_ATTRIBUTES: <code>${esc(process.env.OTEL_RESOURCE_ATTRIBUTES || '(none)')}</code></p>
 </body></html>
 `

@@ -70,7 +70,7 @@ export interface ComposeEnvironmentInput {
 
 /**
  * The environment of the compose process: the caller's environment, then the instance's
- * `.env.sandbox` values, then secrets, then the telemetry identity (`INSTANCE_ID`, `SLOT_NUMBER`, `BERTH_SLOT`,
+ * `.env.sandbox` values, then secrets, then the telemetry identity (`INSTANCE_ID`, `SLOT_NUMBER`,
  * `OTEL_RESOURCE_ATTRIBUTES` with `instance.id` and `deployment.environment`, and with a shared
  * collector `OTEL_EXPORTER_OTLP_ENDPOINT`), then `extra`.
  */
@@ -81,7 +81,6 @@ export function composeEnvironment(input: ComposeEnvironmentInput): NodeJS.Proce
   env.INSTANCE_ID = input.instance.id
   if (input.instance.slot !== null) {
     env.SLOT_NUMBER = String(input.instance.slot)
-    env.BERTH_SLOT = String(input.instance.slot)
   }
   env.OTEL_RESOURCE_ATTRIBUTES = mergeResourceAttributes(
     input.env.OTEL_RESOURCE_ATTRIBUTES ?? baseEnv.OTEL_RESOURCE_ATTRIBUTES,

@@ -38,7 +38,7 @@ describe('compose project identity', () => {
     assert.equal(env.ACME_API_PORT, '9102')
     assert.equal(env.SHARED, 'from-secrets')
     assert.equal(env.ACME_DB_PASSWORD, 's3cret')
-    assert.equal(env.BERTH_SLOT, '2')
+    assert.equal(env.SLOT_NUMBER, '2')
     assert.equal(
       env.OTEL_RESOURCE_ATTRIBUTES,
       'instance.id=acme-impl-x,deployment.environment=sandbox,service.namespace=acme',
@@ -53,7 +53,7 @@ describe('compose project identity', () => {
       baseEnv: {},
     })
     assert.equal(env.OTEL_RESOURCE_ATTRIBUTES, 'instance.id=acme,deployment.environment=local-prod')
-    assert.equal(env.BERTH_SLOT, '0')
+    assert.equal(env.SLOT_NUMBER, '0')
   })
 
   test('resource attributes from .env.sandbox win over the process environment', () => {

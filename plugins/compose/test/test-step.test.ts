@@ -173,7 +173,7 @@ describe('compose.test config and telemetry identity', () => {
     assert.equal(composeTestConfigSchema.safeParse({ service: 'a b' }).success, false)
   })
 
-  test('the compose environment carries INSTANCE_ID, BERTH_SLOT and the OTEL resource attributes', () => {
+  test('the compose environment carries INSTANCE_ID, SLOT_NUMBER and the OTEL resource attributes', () => {
     const env = composeEnvironment({
       instance: { id: 'acme-impl-a', kind: 'impl', slot: 1 },
       env: {},
@@ -181,7 +181,7 @@ describe('compose.test config and telemetry identity', () => {
       baseEnv: { INSTANCE_ID: 'some-other-instance', OTEL_RESOURCE_ATTRIBUTES: 'team=core' },
     })
     assert.equal(env.INSTANCE_ID, 'acme-impl-a')
-    assert.equal(env.BERTH_SLOT, '1')
+    assert.equal(env.SLOT_NUMBER, '1')
     assert.equal(env.OTEL_RESOURCE_ATTRIBUTES, 'instance.id=acme-impl-a,deployment.environment=sandbox,team=core')
     assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, undefined)
   })

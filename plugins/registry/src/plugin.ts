@@ -91,13 +91,6 @@ function duplicateClaims(instances: StoredInstance[]): Diagnosis[] {
   return found
 }
 
-/** Loads the instance's `.env.sandbox` (the source of truth for its identity and ports) into ctx.env. */
-async function loadEnv(ctx: TaskContext, instance: InstanceRecord): Promise<void> {
-  const file = join(instance.path, '.env.sandbox')
-  if (!existsSync(file)) return
-  ctx.env = { ...parseEnvFile(await readFile(file, 'utf8'), file), ...ctx.env }
-}
-
 /**
  * `berth:registry` — the single allocation authority for slots, in `$BERTH_HOME/registry.json`.
  * Config section `slots` (pool, max, reserved).
@@ -215,11 +208,7 @@ export function registryPlugin(): Plugin {
                 hint: "run 'berth local-prod init' in the clone that should be local-prod",
               })
             }
-          } else {
-            const envFile = findEnvFile(ctx.cwd)
-            const id = envFile ? parseEnvFile(await readFile(envFile, 'utf8'), envFile).INSTANCE_ID : undefined
-            record = (id ? instances.find((r) => r.id === id) : undefined) ?? resolveByCwd(instances, ctx.cwd)
-          }
+          } else record = resolveByCwd(instances, ctx.cwd)
           if (!record) {
             throw new UsageError(`${ctx.cwd} is not inside a registered instance of ${ctx.config.project}`, {
               code: 'E_NOT_AN_INSTANCE',
@@ -227,7 +216,6 @@ export function registryPlugin(): Plugin {
             })
           }
           ctx.instance = publicRecord(record)
-          await loadEnv(ctx, ctx.instance)
           ctx.output.instance = ctx.instance
         },
       },

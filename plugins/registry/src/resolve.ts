@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs'
 import { resolve, sep } from 'node:path'
 import { instanceIdFor, parseFeatureName, UsageError } from '@berth/contract'
 import type { StoredInstance } from './schema.js'
@@ -61,9 +62,15 @@ function slugOf(name: string): string {
 
 /** The instance whose folder contains `cwd` (deepest wins), found from the registry's paths. */
 export function resolveByCwd(instances: StoredInstance[], cwd: string): StoredInstance | undefined {
-  const here = resolve(cwd)
+  // The folder as the registry records paths (real, no symlinks), and as typed.
+  const places = [resolve(cwd)]
+  try {
+    places.push(realpathSync(cwd))
+  } catch {
+    // a folder that is gone matches by its name only
+  }
   return instances
-    .filter((r) => here === r.path || here.startsWith(r.path + sep))
+    .filter((r) => places.some((here) => here === r.path || here.startsWith(r.path + sep)))
     .sort((a, b) => b.path.length - a.path.length)[0]
 }
 

@@ -2,15 +2,19 @@ import { existsSync } from 'node:fs'
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import {
+  defineOutput,
   definePlugin,
+  defineSection,
+  defineState,
+  defineStep,
   findEnvFile,
+  flag,
   formatEnvFile,
   type InstanceRecord,
   OperationError,
   type Plugin,
   parseEnvFile,
   type Repair,
-  readSection,
   type TaskContext,
   UsageError,
 } from '@berth/contract'
@@ -28,16 +32,12 @@ export const urlConfigSchema = z
     default: z.url().default('http://localhost:8000'),
   })
   .strict()
-  .default({ portVar: 'KTRDR_API_PORT', host: 'localhost', default: 'http://localhost:8000' })
+  .prefault({})
+
+export const urlSection = defineSection('url', urlConfigSchema)
 
 /** The identity and port lines of an instance's `.env.sandbox` (never secrets). */
-export function sandboxEnv(ctx: TaskContext, instance = ctx.instance): Record<string, string> {
-  if (!instance) throw new OperationError('env.write needs an instance from an earlier step')
-  // The claim's recorded ports are the instance's; the current layout only for an unclaimed one.
-  const ports =
-    instance.ports ??
-    (instance === ctx.instance ? ctx.ports : undefined) ??
-    (instance.slot === null ? {} : (ctx.services.slotPorts?.(instance.slot) ?? {}))
+export function sandboxEnv(instance: InstanceRecord, ports: Record<string, number> = instance.ports ?? {}) {
   const values: Record<string, string> = {
     INSTANCE_ID: instance.id,
     COMPOSE_PROJECT_NAME: instance.id,
@@ -47,15 +47,166 @@ export function sandboxEnv(ctx: TaskContext, instance = ctx.instance): Record<st
   return values
 }
 
+const isInit = (task: string) => task.endsWith('.init')
+
+export const envFileOutput = defineOutput('envFile', z.string(), {
+  description: "the instance's .env.sandbox that env.write wrote",
+  render: (file, view) => (isInit(view.task) ? [`wrote ${file}`] : []),
+})
+
+export const envOutput = defineOutput('env', z.record(z.string(), z.string()), {
+  description: 'the values written to .env.sandbox: INSTANCE_ID, COMPOSE_PROJECT_NAME, SLOT_NUMBER, one line per port',
+  render: (env, view) => (view.task === 'sandbox.init' ? Object.entries(env).map(([k, v]) => `  ${k}=${v}`) : []),
+})
+
+export const apiUrlOutput = defineOutput('apiUrl', z.string(), {
+  description: "the API's URL on this instance (url.portVar)",
+  render: (url, view) => (isInit(view.task) ? [] : [`API: ${url}`]),
+})
+
+export const urlOutput = defineOutput('url', z.string(), {
+  description: 'the resolved API URL',
+  render: (url) => [url],
+})
+
+export const urlSourceOutput = defineOutput('source', z.string(), {
+  description: 'where the URL came from: --url, --port, the .env.sandbox file read, or default',
+})
+
+/** What env.write replaced, for its undo (null: there was no file). */
+const written = defineState<{ file: string; previous: string | null }>('env.written')
+const removed = defineState<{ file: string; previous: string | null }>('env.removed')
+
+const portSchema = z
+  .string()
+  .regex(/^\d{1,5}$/, 'must be a port number, e.g. --port 8001')
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= 65535, 'must be a port number from 1 to 65535')
+const urlSchema = z.string().refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol), {
+  message: 'must be an http(s) URL, e.g. --url http://localhost:8001',
+})
+
 /**
- * `berth:env` — writes the instance's `.env.sandbox` (identity, slot, ports), the source of truth
- * compose's `--env-file` and `source` both read; and resolves the API URL for `berth url`.
+ * `env.write`: the instance's `.env.sandbox` from the ports `ports.check` settled (the claim's),
+ * plus what other plugins add (`instanceEnv`: shared-data folders). The only writer of the file.
+ */
+const writeStep = defineStep({
+  description: 'writes .env.sandbox (INSTANCE_ID, COMPOSE_PROJECT_NAME, SLOT_NUMBER, ports) into the instance',
+  config: urlSection,
+  outputs: [envFileOutput, envOutput, apiUrlOutput],
+  async run(ctx) {
+    const instance = ctx.instance
+    if (!instance) throw new OperationError('env.write needs an instance from an earlier step')
+    if (instance.slot !== null && !ctx.ports) throw new OperationError('env.write needs the ports from ports.check')
+    const extra = await ctx.services.instanceEnv?.(instance)
+    const values = { ...sandboxEnv(instance, ctx.ports ?? {}), ...extra }
+    const file = join(instance.path, '.env.sandbox')
+    written.set(ctx, { file, previous: existsSync(file) ? await readFile(file, 'utf8') : null })
+    await writeEnvFile(file, values, instance.id)
+    await excludeFromGit(instance.path, ['.env.sandbox', '.sandbox/']).catch((error: Error) =>
+      ctx.log.warn(`could not add .env.sandbox to .git/info/exclude: ${error.message}`),
+    )
+    ctx.env = { ...ctx.env, ...values }
+    ctx.output.envFile = file
+    ctx.output.env = values
+    const { portVar, host } = ctx.settings
+    if (values[portVar]) ctx.output.apiUrl = `http://${host}:${values[portVar]}`
+  },
+  async undo(ctx) {
+    const state = written.get(ctx)
+    if (!state) return
+    if (state.previous === null) await unlink(state.file).catch(() => {})
+    else await writeFile(state.file, state.previous)
+  },
+})
+
+/**
+ * `env.read`: the instance's `.env.sandbox` (identity, slot, ports, shared folders) into `ctx.env`
+ * for the steps after it — the compose environment, the gate's `${VAR}`s, the port check.
+ */
+const readStep = defineStep({
+  description: "reads the instance's .env.sandbox into the task's environment",
+  async run(ctx) {
+    if (!ctx.instance) throw new OperationError('env.read needs an instance from an earlier step')
+    const file = join(ctx.instance.path, '.env.sandbox')
+    if (!existsSync(file)) {
+      ctx.log.debug(`${file} is missing ('berth doctor --fix' writes it again)`)
+      return
+    }
+    ctx.env = { ...parseEnvFile(await readFile(file, 'utf8'), file), ...ctx.env }
+  },
+})
+
+const removeStep = defineStep({
+  description: "removes the instance's .env.sandbox (its slot is being released)",
+  effect: 'write',
+  plan: (ctx) => `remove ${ctx.instance ? join(ctx.instance.path, '.env.sandbox') : '.env.sandbox'}`,
+  async run(ctx) {
+    if (!ctx.instance) return
+    const file = join(ctx.instance.path, '.env.sandbox')
+    const previous = existsSync(file) ? await readFile(file, 'utf8') : null
+    removed.set(ctx, { file, previous })
+    if (previous !== null) await unlink(file)
+  },
+  async undo(ctx) {
+    const state = removed.get(ctx)
+    if (state?.previous != null && existsSync(dirname(state.file))) await writeFile(state.file, state.previous)
+  },
+})
+
+const urlStep = defineStep({
+  description: 'resolves the API URL: --url, then --port, then .env.sandbox upward, then the default',
+  flags: {
+    url: flag.parsed(urlSchema, 'an explicit URL (wins over everything)', { value: 'U' }),
+    port: flag.parsed(portSchema, 'a port on 127.0.0.1', { value: 'P' }),
+  },
+  config: urlSection,
+  outputs: [urlOutput, urlSourceOutput],
+  async run(ctx) {
+    const config = ctx.settings
+    const { url, port } = ctx.flags
+    if (url !== undefined) {
+      ctx.output.url = url
+      ctx.output.source = '--url'
+      return
+    }
+    if (port !== undefined) {
+      ctx.output.url = `http://${config.host}:${port}`
+      ctx.output.source = '--port'
+      return
+    }
+    const file = findEnvFile(ctx.cwd)
+    if (file) {
+      const value = parseEnvFile(await readFile(file, 'utf8'), file)[config.portVar]
+      if (value) {
+        if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+          throw new UsageError(
+            `${config.portVar} in ${file} is not a port number: ${JSON.stringify(value.slice(0, 40))}`,
+            {
+              hint: "delete the file and run 'berth doctor --fix' to write it again from the registry",
+            },
+          )
+        }
+        ctx.output.url = `http://${config.host}:${value}`
+        ctx.output.source = file
+        return
+      }
+    }
+    ctx.output.url = config.default
+    ctx.output.source = 'default'
+  },
+})
+
+/**
+ * `berth:env` — the instance's `.env.sandbox` (identity, slot, ports): the source of truth
+ * compose's `--env-file` and `source` both read, written and read by this plugin's steps only;
+ * and the API URL for `berth url`.
  */
 export function envPlugin(): Plugin {
   return definePlugin({
     name: 'berth:env',
     version: '0.1.0',
-    config: { url: urlConfigSchema },
+    sections: [urlSection],
     async diagnose(ctx) {
       const missing = await instancesWithoutEnvFile(ctx)
       const found = missing.map((instance) => ({
@@ -87,7 +238,7 @@ export function envPlugin(): Plugin {
         const file = join(instance.path, '.env.sandbox')
         if (!dryRun) {
           const extra = await ctx.services.instanceEnv?.(instance)
-          await writeEnvFile(file, { ...sandboxEnv(ctx, instance), ...extra }, instance.id)
+          await writeEnvFile(file, { ...sandboxEnv(instance), ...extra }, instance.id)
         }
         repairs.push({
           action: `write ${file} (slot ${instance.slot}${why})`,
@@ -96,101 +247,7 @@ export function envPlugin(): Plugin {
       }
       return repairs
     },
-    steps: {
-      write: {
-        description: 'writes .env.sandbox (INSTANCE_ID, COMPOSE_PROJECT_NAME, SLOT_NUMBER, ports) into the instance',
-        async run(ctx) {
-          const extra = ctx.instance ? await ctx.services.instanceEnv?.(ctx.instance) : undefined
-          const values = { ...sandboxEnv(ctx), ...extra }
-          const file = join(ctx.instance!.path, '.env.sandbox')
-          const previous = existsSync(file) ? await readFile(file, 'utf8') : null
-          ctx.state.env = { file, previous }
-          const text = formatEnvFile(
-            values,
-            `berth instance ${ctx.instance!.id} — generated; do not edit (no secrets here)`,
-          )
-          const temp = `${file}.tmp-${process.pid}`
-          await writeFile(temp, text, { mode: 0o644 })
-          await rename(temp, file)
-          await excludeFromGit(ctx.instance!.path, ['.env.sandbox', '.sandbox/']).catch((error: Error) =>
-            ctx.log.warn(`could not add .env.sandbox to .git/info/exclude: ${error.message}`),
-          )
-          ctx.env = { ...ctx.env, ...values }
-          ctx.output.envFile = file
-          ctx.output.env = values
-          const { portVar, host } = readSection(ctx, 'url', urlConfigSchema)
-          if (values[portVar]) ctx.output.apiUrl = `http://${host}:${values[portVar]}`
-        },
-        async undo(ctx) {
-          const state = ctx.state.env as { file: string; previous: string | null } | undefined
-          if (!state) return
-          if (state.previous === null) await unlink(state.file).catch(() => {})
-          else await writeFile(state.file, state.previous)
-        },
-      },
-      remove: {
-        description: "removes the instance's .env.sandbox (its slot is being released)",
-        plan: (ctx) => `remove ${ctx.instance ? join(ctx.instance.path, '.env.sandbox') : '.env.sandbox'}`,
-        async run(ctx) {
-          if (!ctx.instance) return
-          const file = join(ctx.instance.path, '.env.sandbox')
-          const previous = existsSync(file) ? await readFile(file, 'utf8') : null
-          ctx.state.envRemoved = { file, previous }
-          if (previous !== null) await unlink(file)
-        },
-        async undo(ctx) {
-          const state = ctx.state.envRemoved as { file: string; previous: string | null } | undefined
-          if (state?.previous != null && existsSync(dirname(state.file))) await writeFile(state.file, state.previous)
-        },
-      },
-      url: {
-        description: 'resolves the API URL: --url, then --port, then .env.sandbox upward, then the default',
-        async run(ctx) {
-          const config = readSection(ctx, 'url', urlConfigSchema)
-          const { url, port } = ctx.args.flags
-          if (typeof url === 'string') {
-            if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-              throw new UsageError(`--url ${JSON.stringify(url)} is not an http(s) URL`, {
-                hint: 'e.g. --url http://localhost:8001',
-              })
-            }
-            ctx.output.url = url
-            ctx.output.source = '--url'
-            return
-          }
-          if (typeof port === 'string') {
-            const n = Number(port)
-            if (!/^\d+$/.test(port) || n < 1 || n > 65535) {
-              throw new UsageError(`--port ${JSON.stringify(port)} is not a port number`, {
-                hint: 'use 1..65535, e.g. --port 8001',
-              })
-            }
-            ctx.output.url = `http://${config.host}:${n}`
-            ctx.output.source = '--port'
-            return
-          }
-          const file = findEnvFile(ctx.cwd)
-          if (file) {
-            const value = parseEnvFile(await readFile(file, 'utf8'), file)[config.portVar]
-            if (value) {
-              if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
-                throw new UsageError(
-                  `${config.portVar} in ${file} is not a port number: ${JSON.stringify(value.slice(0, 40))}`,
-                  {
-                    hint: "delete the file and run 'berth doctor --fix' to write it again from the registry",
-                  },
-                )
-              }
-              ctx.output.url = `http://${config.host}:${value}`
-              ctx.output.source = file
-              return
-            }
-          }
-          ctx.output.url = config.default
-          ctx.output.source = 'default'
-        },
-      },
-    },
+    steps: { write: writeStep, read: readStep, remove: removeStep, url: urlStep },
   })
 }
 
@@ -201,7 +258,6 @@ async function writeEnvFile(file: string, values: Record<string, string>, id: st
   await rename(temp, file)
 }
 
-/** Registered instances with a slot whose folder exists but whose `.env.sandbox` is missing. */
 /**
  * Registered instances whose `.env.sandbox` gives the slot or a port another value than the
  * claim (a hand edit): `KTRDR_API_PORT=8002 (claim: 8001)` for each difference.
@@ -218,7 +274,7 @@ async function envFilesOffClaim(ctx: TaskContext): Promise<{ instance: InstanceR
       off.push({ instance, differences: [`unreadable (${(error as Error).message})`] })
       continue
     }
-    const expected = sandboxEnv(ctx, instance)
+    const expected = sandboxEnv(instance)
     const differences = Object.entries(expected)
       .filter(([name]) => name !== 'COMPOSE_PROJECT_NAME' && name !== 'INSTANCE_ID')
       .filter(([name, value]) => written[name] !== undefined && written[name] !== value)
@@ -228,6 +284,7 @@ async function envFilesOffClaim(ctx: TaskContext): Promise<{ instance: InstanceR
   return off
 }
 
+/** Registered instances with a slot whose folder exists but whose `.env.sandbox` is missing. */
 async function instancesWithoutEnvFile(ctx: TaskContext): Promise<InstanceRecord[]> {
   const instances = (await ctx.services.listInstances?.()) ?? []
   return instances.filter((i) => i.slot !== null && existsSync(i.path) && !existsSync(join(i.path, '.env.sandbox')))

@@ -65,7 +65,7 @@ export interface LintOptions {
   /**
    * Variables whose value differs per instance (the port layout's): a name or port built from one
    * of them is per-instance; one built from anything else is fixed. {@link IDENTITY_VARIABLES}
-   * (`INSTANCE_ID`, `COMPOSE_PROJECT_NAME`, `SLOT_NUMBER`, `BERTH_SLOT`) always are.
+   * (`INSTANCE_ID`, `COMPOSE_PROJECT_NAME`, `SLOT_NUMBER`) always are.
    */
   instanceVariables?: string[]
   /** What `~` (and an unset `HOME`) stands for in bind sources. Default: `HOME` from `variables`. */
@@ -75,7 +75,7 @@ export interface LintOptions {
 }
 
 /** The variables that differ per instance whatever the port layout (berth sets them itself). */
-export const IDENTITY_VARIABLES = ['INSTANCE_ID', 'COMPOSE_PROJECT_NAME', 'SLOT_NUMBER', 'BERTH_SLOT']
+export const IDENTITY_VARIABLES = ['INSTANCE_ID', 'COMPOSE_PROJECT_NAME', 'SLOT_NUMBER']
 
 export function formatLintProblem(problem: Omit<LintProblem, 'text'>): string {
   const where = problem.line > 0 ? `${problem.file}:${problem.line}` : problem.file
