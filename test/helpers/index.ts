@@ -70,6 +70,7 @@ export interface BerthResult {
   stdout: string
   stderr: string
   /** stdout parsed as JSON when `--json` was passed. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever shape the command printed
   json: any
 }
 

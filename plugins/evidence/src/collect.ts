@@ -89,7 +89,7 @@ export async function collectEvidence(ctx: TaskContext, options: CollectOptions 
     engineError === undefined
       ? writer.writeJson('containers.json', { project: projectNameFor(instance.id), containers })
       : undefined,
-    engineError === undefined ? writeLogs(ctx, writer, containers, details, settings.logTail) : undefined,
+    engineError === undefined ? writeLogs(ctx, writer, containers, settings.logTail) : undefined,
     writeGit(writer, instance),
     options.outcome ? writer.writeJson('run.json', runReport(ctx, options.outcome)) : undefined,
     // The lifecycle hooks this run ran (compose.afterUp / compose.beforeDown): each one's outcome
@@ -202,7 +202,6 @@ async function writeLogs(
   ctx: TaskContext,
   writer: BundleWriter,
   containers: EngineContainer[],
-  details: Map<string, ContainerDetails>,
   tail: number,
 ): Promise<void> {
   const byService = new Map<string, string[]>()

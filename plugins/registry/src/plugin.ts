@@ -1,14 +1,9 @@
-import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import {
   type Diagnosis,
   definePlugin,
-  findEnvFile,
   type InstanceRecord,
   OperationError,
   type Plugin,
-  parseEnvFile,
   readSection,
   type TaskContext,
   UsageError,
