@@ -1,3 +1,4 @@
+import type { InstanceKind, InstanceRecord, PortHolder } from './instance-record.js'
 import type { Redactor } from './redact.js'
 
 /** Where human-readable progress goes. With `--json` it goes to stderr; stdout stays one document. */
@@ -6,47 +7,6 @@ export interface Logger {
   warn(message: string): void
   /** Shown with `--verbose` only. */
   debug(message: string): void
-}
-
-export type InstanceKind = 'sandbox' | 'impl' | 'spec' | 'local-prod'
-
-/** One registered instance, as the registry stores it. */
-export interface InstanceRecord {
-  /** Instance id = compose project name: `[a-z0-9][a-z0-9_-]*`, unique on the machine. */
-  id: string
-  /**
-   * The name as the user typed it (`impl genome/M1`, `impl MyFeature`, `sandbox init --name X`);
-   * `done`, completion and `--json` show and accept it as well as the id.
-   */
-  name?: string | undefined
-  project: string
-  kind: InstanceKind
-  /** null for spec worktrees, which hold no slot. */
-  slot: number | null
-  /** Absolute path of the instance's checkout (worktree or clone). */
-  path: string
-  /** Absolute path of the main checkout the instance belongs to. */
-  repo: string
-  branch?: string | undefined
-  /** True when berth created the folder (and so may remove it). */
-  createdByBerth: boolean
-  createdAt: string
-  /**
-   * The host ports the claim holds, env var -> port, resolved from the layout in force when it was
-   * claimed. Set by `registry.claim`; absent on an instance planned but not yet claimed.
-   */
-  ports?: Record<string, number> | undefined
-}
-
-/** A process or container that holds a host port. */
-export interface PortHolder {
-  port: number
-  /** Human form: `pid 123 (python3 -m http.server 8002)` or `container acme-db-1 (acme)`. */
-  description: string
-  pid?: number
-  command?: string
-  container?: string
-  project?: string
 }
 
 /**
@@ -63,6 +23,8 @@ export interface BerthServices {
   probePorts?(ports: number[]): Promise<PortHolder[]>
   /** Host ports of a slot in berth's default (KTRDR) layout, whatever this project's layout (ports plugin). */
   defaultSlotPorts?(slot: number): Record<string, number>
+  /** The highest slot number of the project's slot range (registry plugin's `slots.max`). */
+  maxSlot?(): number
   /** Instances registered for this project in this repository (registry plugin). */
   listInstances?(): Promise<InstanceRecord[]>
   /**

@@ -8,8 +8,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import type { BerthServices, InstanceKind, InstanceRecord, RepoInfo, TaskContext, TaskRequest } from './context.js'
+import type { BerthServices, RepoInfo, TaskContext, TaskRequest } from './context.js'
 import { engineCall } from './engine.js'
+import type { InstanceKind, InstanceRecord } from './instance-record.js'
 import { Redactor } from './redact.js'
 import type { ConfigSection, Step } from './step.js'
 

@@ -1,3 +1,4 @@
+export { describeHolders, diagnoseLayout, portConflicts, slotConflicts } from './conflicts.js'
 export {
   type DerivedPorts,
   derivedPortName,
@@ -16,9 +17,10 @@ export {
   type PortSpec,
   portSpecSchema,
   portsConfigSchema,
+  portsSection,
   slotPorts,
 } from './layout.js'
-export { describeHolders, diagnoseLayout, PORTS_VERSION, portConflicts, portsPlugin, slotConflicts } from './plugin.js'
+export { PORTS_VERSION, portsOutput, portsPlugin } from './plugin.js'
 export { DEFAULT_PORT_LAYOUT, defaultSlotPorts, KTRDR_PORTS } from './preset.js'
 export { busyPorts, probePort } from './probe.js'
 export { type SlotPortSource, slotPortSource } from './slot-ports.js'

@@ -1,3 +1,4 @@
+import { defineSection } from '@berth/contract'
 import { z } from 'zod'
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/
@@ -16,6 +17,9 @@ export const portsConfigSchema = z.record(
   z.string().regex(ENV_NAME, 'must be an environment variable name like API_PORT'),
   portSpecSchema,
 )
+
+/** The `ports` section: absent means the runner's preset (the KTRDR layout). */
+export const portsSection = defineSection('ports', portsConfigSchema.optional())
 
 export type PortSpec = z.output<typeof portSpecSchema>
 export type PortLayout = z.output<typeof portsConfigSchema>

@@ -1,80 +1,71 @@
 import {
   ConflictError,
-  type Diagnosis,
+  defineOutput,
   definePlugin,
+  defineStep,
+  type InstanceRecord,
+  type Logger,
   type Plugin,
-  type PortHolder,
-  readSection,
-  type TaskContext,
 } from '@berth/contract'
+import { z } from 'zod'
+import { describeHolders, diagnoseLayout, portConflicts } from './conflicts.js'
 import { derivedPortsSection } from './derived.js'
 import { assertEnvMatchesClaim } from './env-ports.js'
-import { findPortHolders } from './holders.js'
-import { layoutProblems, type PortLayout, portsConfigSchema, slotPorts } from './layout.js'
+import { layoutProblems, portsConfigSchema, portsSection } from './layout.js'
 import { defaultSlotPorts } from './preset.js'
-import { busyPorts } from './probe.js'
 import { slotPortSource } from './slot-ports.js'
 import { diagnoseSlotHolders } from './strangers.js'
 
 export const PORTS_VERSION = '0.1.0'
 
-/** Ports of `slot` held by anything other than the compose project `ownProject`. */
-export function slotConflicts(layout: PortLayout, slot: number, ownProject?: string): Promise<PortHolder[]> {
-  return portConflicts(Object.values(slotPorts(layout, slot)), ownProject)
-}
-
-/** Which of `ports` something holds on the host (ignoring the compose project `ownProject`), with the holder. */
-export async function portConflicts(ports: number[], ownProject?: string): Promise<PortHolder[]> {
-  const busy = await busyPorts(ports)
-  if (busy.length === 0) return []
-  const holders = await findPortHolders(busy)
-  return holders.filter((holder) => ownProject === undefined || holder.project !== ownProject)
-}
-
-export function describeHolders(holders: PortHolder[], ports: Record<string, number>): string {
-  const names = new Map(Object.entries(ports).map(([name, port]) => [port, name]))
-  return holders.map((h) => `${names.get(h.port) ?? 'port'} ${h.port} held by ${h.description}`).join('; ')
-}
+/** `output.ports`: the instance's host ports, variable -> port, as ports.check proved them free. */
+export const portsOutput = defineOutput('ports', z.record(z.string(), z.number().int()), {
+  description: "the instance's host ports (variable -> port): its claim's, proved free",
+})
 
 /**
- * `berth doctor`'s view of the layout: two slots of 0..maxSlot sharing a port would make two
- * instances collide, which no single `ports.check` can see while one of them is down.
+ * `ports.check`: the instance's ports are its claim's (computed once, when the slot was claimed);
+ * this step proves them free, refuses a hand-edited `.env.sandbox`, and hands them to the task.
  */
-export function diagnoseLayout(layout: PortLayout, maxSlot: number, extraProblems: string[] = []): Diagnosis[] {
-  const problems = [...layoutProblems(layout, maxSlot), ...extraProblems]
-  if (problems.length === 0) {
-    const count = Object.keys(slotPorts(layout, 0)).length
-    return [
-      { check: 'port layout', status: 'ok', detail: `${count} port(s) per slot, slots 0..${maxSlot} never overlap` },
-    ]
-  }
-  return problems.map((detail) => ({
-    check: 'port layout',
-    status: 'fail',
-    detail,
-    hint: `change base/stride in the ports section so slots 0..${maxSlot} never share a port`,
-    exitCode: 1,
-  }))
-}
+const checkStep = defineStep({
+  description: "settles the instance's host ports (its claim's) and fails naming the holder of any that is taken",
+  outputs: [portsOutput],
+  async run(ctx) {
+    const instance = ctx.instance
+    const slot = instance?.slot
+    if (!instance || slot === null || slot === undefined) return
+    const ports = instancePorts(instance, slotPortSource(ctx).slotPorts(slot), slot, ctx.log)
+    ctx.ports = ports
+    // compose publishes what .env.sandbox says: a hand edit must not slip past this check
+    await assertEnvMatchesClaim(ctx, portsSection.read(ctx) ?? {}, ports)
+    const holders = await portConflicts(Object.values(ports), instance.id)
+    if (holders.length > 0) {
+      throw new ConflictError(`slot ${slot}: ${describeHolders(holders, ports)}`, {
+        code: 'E_PORT_TAKEN',
+        hint: 'stop the process or container holding the port, or pick another slot with --slot N',
+        details: { slot, holders },
+      })
+    }
+    ctx.output.ports = ports
+  },
+})
 
 /**
  * `berth:ports` — maps a slot to host ports and proves they are free before anything binds them.
  * Config section `ports` (env var -> base/stride/count/slot0); the runner fills the KTRDR preset
- * when the section is absent.
+ * when the section is absent. The registry asks its `slotPorts` service when it claims a slot.
  */
 export function portsPlugin(): Plugin {
-  const layoutOf = (ctx: TaskContext): PortLayout => readSection(ctx, 'ports', portsConfigSchema) ?? {}
   return definePlugin({
     name: 'berth:ports',
     version: PORTS_VERSION,
-    config: { ports: portsConfigSchema.optional() },
-    sections: [derivedPortsSection],
-    // The highest slot comes from the registry's `slots` section when it is there.
+    sections: [portsSection, derivedPortsSection],
     diagnose: async (ctx) => {
-      const maxSlot = (ctx.config.sections.slots as { max?: number } | undefined)?.max ?? 10
+      const maxSlot = ctx.services.maxSlot?.() ?? 10
+      const layout = portsSection.read(ctx) ?? {}
       return [
-        ...diagnoseLayout(layoutOf(ctx), maxSlot, slotPortSource(ctx).derivedProblems(maxSlot)),
-        ...(await diagnoseSlotHolders(ctx, layoutOf(ctx))),
+        ...diagnoseLayout(layout, maxSlot, slotPortSource(ctx).derivedProblems(maxSlot)),
+        ...(await diagnoseSlotHolders(ctx, layout)),
       ]
     },
     services: (ctx) => {
@@ -93,28 +84,7 @@ export function portsPlugin(): Plugin {
         defaultSlotPorts,
       }
     },
-    steps: {
-      check: {
-        description: "computes the instance's host ports and fails naming the holder of any that is taken",
-        async run(ctx) {
-          const slot = ctx.instance?.slot
-          if (slot === null || slot === undefined) return
-          const ports = instancePorts(ctx, slotPortSource(ctx).slotPorts(slot), slot)
-          ctx.ports = ports
-          // compose publishes what .env.sandbox says: a hand edit must not slip past this check
-          await assertEnvMatchesClaim(ctx, layoutOf(ctx), ports)
-          const holders = await portConflicts(Object.values(ports), ctx.instance?.id)
-          if (holders.length > 0) {
-            throw new ConflictError(`slot ${slot}: ${describeHolders(holders, ports)}`, {
-              code: 'E_PORT_TAKEN',
-              hint: 'stop the process or container holding the port, or pick another slot with --slot N',
-              details: { slot, holders },
-            })
-          }
-          ctx.output.ports = ports
-        },
-      },
-    },
+    steps: { check: checkStep },
   })
 }
 
@@ -123,12 +93,17 @@ export function portsPlugin(): Plugin {
  * was claimed), else its slot's in the current layout. A layout changed since is reported, not
  * applied: the claimed ports are what the registry keeps from every other instance.
  */
-function instancePorts(ctx: TaskContext, current: Record<string, number>, slot: number): Record<string, number> {
-  const claimed = ctx.instance?.ports
+function instancePorts(
+  instance: InstanceRecord,
+  current: Record<string, number>,
+  slot: number,
+  log: Logger,
+): Record<string, number> {
+  const claimed = instance.ports
   if (!claimed) return current
   if (!samePorts(claimed, current)) {
-    ctx.log.warn(
-      `the port layout changed since ${ctx.instance?.id} claimed slot ${slot}; it keeps its claimed ports (${Object.values(claimed).join(', ')}) — 'berth done' it and claim again to use the new layout`,
+    log.warn(
+      `the port layout changed since ${instance.id} claimed slot ${slot}; it keeps its claimed ports (${Object.values(claimed).join(', ')}) — 'berth done' it and claim again to use the new layout`,
     )
   }
   return claimed

@@ -1,6 +1,6 @@
-import { type PublishedHostPorts, readSection, type TaskContext, UsageError } from '@berth/contract'
+import { type PublishedHostPorts, type TaskContext, UsageError } from '@berth/contract'
 import { derivedPortsSection, derivedProblems, derivedSlotPorts, nameHostPorts } from './derived.js'
-import { type PortLayout, portsConfigSchema, slotPorts } from './layout.js'
+import { type PortLayout, portsSection, slotPorts } from './layout.js'
 
 /**
  * The one place a slot's host ports are computed for a task: the layout's variables, then one
@@ -21,9 +21,9 @@ export interface SlotPortSource {
 }
 
 export function slotPortSource(ctx: TaskContext): SlotPortSource {
-  const layout: PortLayout = readSection(ctx, 'ports', portsConfigSchema) ?? {}
+  const layout: PortLayout = portsSection.read(ctx) ?? {}
   const block = derivedPortsSection.read(ctx)
-  const maxSlot = (ctx.config.sections.slots as { max?: number } | undefined)?.max ?? 10
+  const maxSlot = ctx.services.maxSlot?.() ?? 10
   let published: PublishedHostPorts[] | undefined
   let checked = false
   const readPublished = (): PublishedHostPorts[] => {

@@ -1,6 +1,6 @@
 import type { Diagnosis, TaskContext } from '@berth/contract'
+import { describeHolders, portConflicts } from './conflicts.js'
 import { type PortLayout, slotPorts } from './layout.js'
-import { describeHolders, portConflicts } from './plugin.js'
 
 /**
  * `berth doctor`: for each registered instance with a slot, the ports of that slot held by

@@ -106,6 +106,7 @@ export function registryPlugin(): Plugin {
     version: REGISTRY_PLUGIN_VERSION,
     config: { slots: slotsConfigSchema },
     services: (ctx) => ({
+      maxSlot: () => slotsOf(ctx).max,
       listInstances: async () => (await projectInstances(ctx)).map(publicRecord),
       machineInstances: async () => (await readRegistry(ctx.home, storeOptions(ctx))).instances.map(publicRecord),
     }),
