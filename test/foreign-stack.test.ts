@@ -457,6 +457,12 @@ services:
       assert.ok(elapsed < 7000, `sandbox up failed within 7 s (took ${elapsed} ms):\n${up.stderr}`)
       assert.match(up.stderr, /gate failed: db \(service db\)/)
       assert.match(up.stderr, /is unhealthy; its healthcheck said: "FATAL: role shop does not exist"/)
+      assert.match(up.stderr, /last \d+ log lines of db/, 'the report carries the service log tail')
+      const running = (await projectObjects(`${shopProject}h-impl-h`)).containers.filter((c) => c.State === 'running')
+      assert.ok(
+        running.some((c) => c.Labels['com.docker.compose.service'] === 'db'),
+        'the stack is still running for inspection',
+      )
     } finally {
       expectExit(await run(['done', 'h', '--force'], repo), 0, 'done h')
     }
