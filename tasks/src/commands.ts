@@ -48,9 +48,8 @@ const slotOption: OptionSpec = {
   description: 'use slot N instead of the lowest free pool slot',
 }
 
-// --timeout and --no-wait are declared by gate.wait, which lists them in help.
+// --timeout and --no-wait are declared by gate.wait, --build by compose.up: help lists them from there.
 const upOptions: Record<string, OptionSpec> = {
-  build: { type: 'boolean', description: 'rebuild images before starting' },
   'no-secrets': { type: 'boolean', description: "skip the secrets provider; use the config's insecure defaults" },
 }
 const forceOption: OptionSpec = {
@@ -58,9 +57,6 @@ const forceOption: OptionSpec = {
   description: 'remove even with uncommitted or unpushed work (it is lost)',
 }
 const dryRunOption: OptionSpec = { type: 'boolean', description: 'print what would be done and change nothing' }
-const downOptions: Record<string, OptionSpec> = {
-  volumes: { type: 'boolean', description: "also remove the instance's volumes (its data)" },
-}
 
 export const COMMANDS: CommandSpec[] = [
   {
@@ -127,7 +123,6 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ['sandbox', 'down'],
     summary: 'stop the stack (its data stays unless --volumes)',
-    options: downOptions,
     pipeline: 'sandbox.down',
   },
   {
@@ -149,10 +144,6 @@ export const COMMANDS: CommandSpec[] = [
     path: ['sandbox', 'logs'],
     summary: "the stack's logs (secrets redacted)",
     args: ['[service]?'],
-    options: {
-      follow: { type: 'boolean', short: 'f', description: 'keep streaming' },
-      tail: { type: 'string', value: 'N', description: 'last N lines per service' },
-    },
     pipeline: 'sandbox.logs',
   },
   {
@@ -191,7 +182,6 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ['local-prod', 'down'],
     summary: 'stop local-prod',
-    options: downOptions,
     pipeline: 'local-prod.down',
     kind: 'local-prod',
   },
@@ -240,11 +230,6 @@ export const COMMANDS: CommandSpec[] = [
     summary:
       'check git, the Docker engine, compose flavour, op, the registry, stale claims, interrupted operations, orphans and unregistered worktrees',
     options: {
-      fix: {
-        type: 'boolean',
-        description:
-          'repair what is safe (ghost claims, dead locks, abandoned rollbacks, orphan stacks, clean unregistered worktrees, .env.sandbox)',
-      },
       'dry-run': { type: 'boolean', description: 'with --fix: list the repairs, change nothing' },
     },
     pipeline: 'doctor',
@@ -253,9 +238,6 @@ export const COMMANDS: CommandSpec[] = [
     path: ['test', 'e2e'],
     summary: "run the stack's test service (compose run --rm) on the instance's network; artifacts go to evidence",
     args: ['[args...]?'],
-    options: {
-      service: { type: 'string', value: 'NAME', description: 'the test service (default: config test.service, e2e)' },
-    },
     pipeline: 'test.e2e',
     details: 'Arguments after -- are passed to the test service, e.g. berth test e2e -- --grep health',
   },

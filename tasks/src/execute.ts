@@ -198,6 +198,8 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
       flags: flagValues,
       settings: undefined,
       exitCode: 0,
+      dryRun: flags['dry-run'] === true,
+      json: flags.json === true,
       log,
       redactor,
       services,
@@ -225,7 +227,7 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
         },
         {
           keep: flags['keep-on-failure'] === true || ((error) => (command.keepOn ?? []).includes(error.code)),
-          dryRun: flags['dry-run'] === true,
+          dryRun: ctx.dryRun === true,
           progress: interrupts.progress,
         },
       )
@@ -246,8 +248,7 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
       throw error
     }
     await finalize(plugins, ctx, { ok: true, timings })
-    const legacyExitCode = typeof ctx.state.exitCode === 'number' ? (ctx.state.exitCode as number) : 0
-    const exitCode = ctx.exitCode || legacyExitCode
+    const exitCode = ctx.exitCode
     renderResult(command, steps, ctx.output, { json, redactor, ok: exitCode === 0 })
     return exitCode
   } catch (error) {

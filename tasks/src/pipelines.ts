@@ -38,7 +38,7 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   'sandbox.up': ['registry.resolve', 'registry.lock', 'env.read', 'ports.check', '@stack.up'],
   'sandbox.down': ['registry.resolve', 'registry.lock', 'env.read', 'compose.beforeDown', 'compose.down'],
   'sandbox.status': ['registry.resolve', 'env.read', 'compose.status'],
-  'sandbox.list': ['registry.list', 'compose.list', 'instance.summary'],
+  'sandbox.list': ['registry.list', 'instance.summary', 'compose.list'],
   'sandbox.logs': ['registry.resolve', 'env.read', 'compose.logs'],
   'sandbox.destroy': [
     'registry.resolve',

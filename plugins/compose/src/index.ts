@@ -17,6 +17,18 @@ export { serviceNotReady, waitForServices } from './hooks/wait.js'
 export * from './lint/index.js'
 export { type ComposeModel, loadComposeModel, parseComposeText } from './model/load.js'
 export { formatPortEntry, type PortMapping, parsePortEntry } from './model/ports.js'
+export {
+  composeOutput,
+  containersOutput,
+  type E2eReport,
+  e2eOutput,
+  type InstanceComposeSummary,
+  instanceComposeSummarySchema,
+  lintOutput,
+  logsOutput,
+  orphanProjectSchema,
+  stateOutput,
+} from './outputs.js'
 export * from './plugin.js'
 export * from './project.js'
 export { describeCompose } from './render/describe.js'
@@ -36,7 +48,6 @@ export * from './status.js'
 export type { ComposeState } from './steps/context.js'
 export { execOutput } from './steps/exec.js'
 export { hooksOutput } from './steps/hooks.js'
-export type { InstanceComposeSummary } from './steps/list.js'
-export { type LogsOutput, parseTail } from './steps/logs.js'
-export { composeTestStep, type E2eReport, listFiles, testSettings, utcStamp } from './steps/test.js'
+export type { LogsOutput } from './steps/logs.js'
+export { composeTestStep, listFiles, testSettings, utcStamp } from './steps/test.js'
 export * from './version.js'

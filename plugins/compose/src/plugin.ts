@@ -1,6 +1,6 @@
 import type { BerthServices, Plugin, Step, TaskContext } from '@berth/contract'
 import { hooksSection } from './hooks/schema.js'
-import { composeTestConfigSchema } from './schema.js'
+import { composeSection, testSection } from './schema.js'
 import { composeServices } from './services.js'
 import { diagnoseCompose } from './steps/doctor.js'
 import { composeDestroyStep, composeDownStep } from './steps/down.js'
@@ -9,7 +9,7 @@ import { composeAfterUpStep, composeBeforeDownStep } from './steps/hooks.js'
 import { composeLintStep } from './steps/lint.js'
 import { composeListStep } from './steps/list.js'
 import { composeLogsStep, type LogsOutput } from './steps/logs.js'
-import { composeRenderStep, composeSection } from './steps/render.js'
+import { composeRenderStep } from './steps/render.js'
 import { repairCompose } from './steps/repair.js'
 import { composeStatusStep } from './steps/status.js'
 import { composeTestStep } from './steps/test.js'
@@ -51,8 +51,7 @@ export function composePlugin(options: ComposePluginOptions = {}): ComposePlugin
   return {
     name: 'berth:compose',
     version: COMPOSE_PLUGIN_VERSION,
-    sections: [composeSection, hooksSection],
-    config: { test: composeTestConfigSchema },
+    sections: [composeSection, hooksSection, testSection],
     steps: {
       lint: composeLintStep,
       render: composeRenderStep,

@@ -1,3 +1,4 @@
+import { defineSection } from '@berth/contract'
 import { z } from 'zod'
 
 const names = z.array(z.string().min(1))
@@ -117,3 +118,9 @@ export const composeTestConfigSchema = z
 export type ComposeTestConfigInput = z.input<typeof composeTestConfigSchema>
 export type ComposeTestConfig = z.output<typeof composeTestConfigSchema>
 export type ComposeObservability = z.output<typeof composeObservabilitySchema>
+
+/** The `compose` section: files, profiles, services, lint, rendering, observability, grace. */
+export const composeSection = defineSection('compose', composeConfigSchema)
+
+/** The `test` section: the end-to-end test service and its artifacts folder. */
+export const testSection = defineSection('test', composeTestConfigSchema)

@@ -7,6 +7,7 @@ import { loadModelOnce, projectVariables } from './render/instance.js'
 import { listPublishedHostPorts } from './render/published.js'
 import { assertComposeOk, runCompose } from './run.js'
 import { composeFilesFor, composeSession, composeSettings, missingFiles } from './steps/context.js'
+import { instanceStates } from './steps/list.js'
 
 /**
  * `serviceLogs(services, tail)`: the last `tail` lines of the named services of the current
@@ -18,6 +19,7 @@ import { composeFilesFor, composeSession, composeSettings, missingFiles } from '
 export function composeServices(ctx: TaskContext): BerthServices {
   return {
     describeCompose,
+    instanceStates: () => instanceStates(ctx),
     publishedHostPorts(instanceVariables: string[]) {
       const config = composeSettings(ctx)
       if (!config.render.enabled) return []

@@ -1,28 +1,12 @@
 import type { EngineContainer } from '@berth/contract'
 import { containerName, type EngineVolume, PROJECT_LABEL } from './engine.js'
+import type { ContainerStatus, OrphanProject, ProjectState, PublishedPort } from './outputs.js'
 import { composeProjectName } from './project.js'
+
+export type { ContainerStatus, OrphanProject, ProjectState, PublishedPort }
 
 const SERVICE_LABEL = 'com.docker.compose.service'
 const ONEOFF_LABEL = 'com.docker.compose.oneoff'
-
-export type ProjectState = 'running' | 'partial' | 'stopped' | 'absent'
-
-export interface PublishedPort {
-  host: number
-  hostIp: string
-  container: number
-}
-
-/** One service container as `compose.status` reports it. */
-export interface ContainerStatus {
-  service: string
-  name: string
-  /** The engine's state: `running`, `exited`, `created`, `restarting`… */
-  state: string
-  /** From the healthcheck, or null when the service has none. */
-  health: 'healthy' | 'unhealthy' | 'starting' | null
-  ports: PublishedPort[]
-}
 
 export interface ProjectStatus {
   project: string
@@ -108,14 +92,6 @@ export function summariseProjects(containers: EngineContainer[]): Map<string, Pr
 }
 
 /** A compose project that looks like one of this repository's instances but is not registered. */
-export interface OrphanProject {
-  project: string
-  containers: number
-  running: number
-  volumes: string[]
-  services: string[]
-}
-
 /**
  * Compose projects named like this repository's instances (`<projectPrefix>-…`, or matching the
  * given pattern) that the registry does not know: containers or volumes left by a crash, a failed

@@ -127,10 +127,9 @@ describe('compose config', () => {
     assert.equal(plugin.name, 'berth:compose')
     assert.equal(plugin.version, pkg.version)
     assert.equal(COMPOSE_PLUGIN_VERSION, pkg.version)
-    assert.ok(plugin.config?.test)
     assert.deepEqual(
       plugin.sections?.map((section) => section.name),
-      ['compose', 'hooks'],
+      ['compose', 'hooks', 'test'],
     )
     assert.deepEqual(Object.keys(plugin.steps).sort(), [
       'afterUp',

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { UsageError } from '@berth/contract'
+import { runStep } from '@berth/contract/testing'
 import {
   composeConfigSchema,
   composeEnvironment,
@@ -13,6 +14,7 @@ import {
   composeTestConfigSchema,
   type E2eReport,
   sweepProject,
+  testSection,
   utcStamp,
 } from '../src/index.js'
 import { type ContextInput, makeContext, makeInstance } from './helpers/context.js'
@@ -75,7 +77,7 @@ describe('compose.test against the real Docker engine', () => {
       task: 'test.e2e',
       ...extra,
     })
-    ctx.config.sections.test = { service: 'tester' }
+    ctx.config.sections.test = testSection.schema.parse({ service: 'tester' })
     return ctx
   }
 
@@ -96,7 +98,7 @@ describe('compose.test against the real Docker engine', () => {
     const ctx = contextFor()
     const watch = watchCommandLines(secret)
     try {
-      await plugin.steps.test.run(ctx)
+      await runStep(plugin.steps.test, ctx)
     } finally {
       watch.stop()
     }
@@ -104,7 +106,7 @@ describe('compose.test against the real Docker engine', () => {
     assert.equal(report.service, 'tester')
     assert.equal(report.exitCode, 0)
     assert.equal(report.passed, true)
-    assert.equal(ctx.state.exitCode, undefined)
+    assert.equal(ctx.exitCode, 0)
     assert.equal(dirname(report.artifactsDir), join(root, '.sandbox', 'artifacts'))
     assert.match(report.artifactsDir, /\/\d{8}T\d{6}Z(-\d+)?$/)
     assert.deepEqual(report.files, ['page.txt', 'sub/more.txt'])
@@ -123,14 +125,14 @@ describe('compose.test against the real Docker engine', () => {
     const ctx = contextFor()
     process.env.TEST_EXIT = '3'
     try {
-      await plugin.steps.test.run(ctx)
+      await runStep(plugin.steps.test, ctx)
     } finally {
       delete process.env.TEST_EXIT
     }
     const report = ctx.output.e2e as E2eReport
     assert.equal(report.exitCode, 3)
     assert.equal(report.passed, false)
-    assert.equal(ctx.state.exitCode, 3)
+    assert.equal(ctx.exitCode, 3)
     assert.deepEqual(report.files, ['page.txt', 'sub/more.txt'])
   })
 
@@ -139,11 +141,11 @@ describe('compose.test against the real Docker engine', () => {
     captured.stderr = ''
     const ctx = contextFor({
       positionals: ['/bin/busybox', 'sh', '-c', 'echo args-reached; exit 5'],
-      flags: { json: true },
+      json: true,
     })
-    await plugin.steps.test.run(ctx)
+    await runStep(plugin.steps.test, ctx)
     assert.equal((ctx.output.e2e as E2eReport).exitCode, 5)
-    assert.equal(ctx.state.exitCode, 5)
+    assert.equal(ctx.exitCode, 5)
     assert.equal(captured.stdout, '')
     assert.match(captured.stderr, /args-reached/)
   })
@@ -151,7 +153,7 @@ describe('compose.test against the real Docker engine', () => {
   test('--service and test.service choose the service; an unknown one is a usage error', async () => {
     const flagged = contextFor({ flags: { service: 'nosuch' } })
     await assert.rejects(
-      async () => plugin.steps.test.run(flagged),
+      async () => runStep(plugin.steps.test, flagged),
       (error: unknown) => {
         assert.ok(error instanceof UsageError)
         assert.match(error.message, /no service "nosuch"/)
@@ -159,9 +161,10 @@ describe('compose.test against the real Docker engine', () => {
       },
     )
     const configured = contextFor()
-    configured.config.sections.test = { service: 'also-missing' }
-    await assert.rejects(async () => plugin.steps.test.run(configured), /no service "also-missing"/)
-    await assert.rejects(async () => plugin.steps.test.run(contextFor({ flags: { service: '../x' } })), UsageError)
+    configured.config.sections.test = testSection.schema.parse({ service: 'also-missing' })
+    await assert.rejects(async () => runStep(plugin.steps.test, configured), /no service "also-missing"/)
+    const serviceFlag = plugin.steps.test.flags?.service as { schema?: { safeParse(v: unknown): { success: boolean } } }
+    assert.equal(serviceFlag.schema?.safeParse('../x').success, false, '--service ../x exits 2 before any step')
   })
 })
 

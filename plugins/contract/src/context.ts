@@ -32,6 +32,8 @@ export interface BerthServices {
    * compose project names are engine-wide, so none of these is ever an orphan of this project.
    */
   machineInstances?(): Promise<InstanceRecord[]>
+  /** The compose state of each of this project's registered instances, by id (compose plugin). */
+  instanceStates?(): Promise<Record<string, { state: string; running: number; total: number }>>
   /**
    * Extra `.env.sandbox` lines for an instance (e.g. the shared-data folders, shared plugin).
    * Values must be inert (no secrets, no newlines); `env.write` adds them after the ports.
@@ -157,6 +159,10 @@ export interface TaskContext {
   settings: unknown
   /** The exit code the command ends with when no step throws (e.g. a test service's own code). */
   exitCode: number
+  /** `--dry-run`: steps that change something are planned, not run; a step that runs checks only. */
+  readonly dryRun?: boolean
+  /** `--json`: stdout carries only the result document (a step streaming output sends it to stderr). */
+  readonly json?: boolean
 }
 
 /** The resolved config: `project`, the repository root, and each section parsed by its schema. */

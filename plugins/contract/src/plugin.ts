@@ -1,16 +1,17 @@
-import type { z } from 'zod'
+import { z } from 'zod'
 import type { BerthServices, TaskContext } from './context.js'
 import type { ConfigSection, Step } from './step.js'
 
 /** One finding of `berth doctor`. A `fail` with an exit code makes doctor exit with it. */
-export interface Diagnosis {
-  check: string
-  status: 'ok' | 'warn' | 'fail'
-  detail: string
-  hint?: string
+export const diagnosisSchema = z.object({
+  check: z.string(),
+  status: z.enum(['ok', 'warn', 'fail']),
+  detail: z.string(),
+  hint: z.string().optional(),
   /** For `fail`: 4 when something required is missing from the environment, 1 otherwise. */
-  exitCode?: 1 | 4
-}
+  exitCode: z.union([z.literal(1), z.literal(4)]).optional(),
+})
+export type Diagnosis = z.infer<typeof diagnosisSchema>
 
 export interface Plugin {
   /** Namespaced, e.g. `berth:ports`. The part after `:` names its steps in pipelines: `ports.check`. */
@@ -43,12 +44,14 @@ export interface Plugin {
   abandon?(ctx: TaskContext, leftBehind: string[]): void
 }
 
-export interface Repair {
+/** One repair of `berth doctor --fix`. */
+export const repairSchema = z.object({
   /** What was (or, with dryRun, would be) done, or why something is left alone. */
-  action: string
-  status: 'fixed' | 'planned' | 'skipped' | 'failed'
-  detail?: string
-}
+  action: z.string(),
+  status: z.enum(['fixed', 'planned', 'skipped', 'failed']),
+  detail: z.string().optional(),
+})
+export type Repair = z.infer<typeof repairSchema>
 
 export interface PipelineOutcome {
   ok: boolean

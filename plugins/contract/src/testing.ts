@@ -41,6 +41,10 @@ export interface TestContextInput {
   secretEnv?: Record<string, string>
   services?: BerthServices
   signal?: AbortSignal
+  /** `--dry-run`. */
+  dryRun?: boolean
+  /** `--json`. */
+  json?: boolean
 }
 
 /** A plain TaskContext for step tests; `logs` records every line the step logged, in order. */
@@ -62,6 +66,8 @@ export function makeTestContext(input: TestContextInput): TaskContext & { logs: 
     flags: input.flags ?? {},
     settings: undefined,
     exitCode: 0,
+    dryRun: input.dryRun === true,
+    json: input.json === true,
     log: {
       info: (message) => logs.push({ level: 'info', message }),
       warn: (message) => logs.push({ level: 'warn', message }),

@@ -271,12 +271,7 @@ async function writeGit(writer: BundleWriter, instance: InstanceRecord): Promise
 /** `run.json` of an automatic bundle: the task, its arguments, outcome, exit code and timings. */
 function runReport(ctx: TaskContext, outcome: PipelineOutcome): Record<string, unknown> {
   const error = outcome.error as (Error & { code?: string; step?: string; hint?: string }) | undefined
-  const exitCode =
-    typeof ctx.state.exitCode === 'number'
-      ? ctx.state.exitCode
-      : error
-        ? ((error as { exitCode?: number }).exitCode ?? 1)
-        : 0
+  const exitCode = error ? ((error as { exitCode?: number }).exitCode ?? 1) : ctx.exitCode
   return {
     task: ctx.task,
     args: ctx.args,

@@ -1,25 +1,11 @@
 import { existsSync } from 'node:fs'
 import { ConflictError, type InstanceRecord, type PortHolder, UsageError } from '@berth/contract'
 import { ownerAlive, processStartTime } from './lock.js'
-import { type BlockingClaim, blockingClaims, describeBlocks, describeClaim, describeHolders } from './overlap.js'
+import type { BlockingClaim, SkippedSlot, StaleRelease } from './outputs.js'
+import { blockingClaims, describeBlocks, describeClaim, describeHolders } from './overlap.js'
 import { sameRepository } from './repository.js'
 import type { Registry, SlotsConfig, StoredInstance } from './schema.js'
 import { type StoreOptions, updateRegistry } from './store.js'
-
-export interface StaleRelease {
-  id: string
-  slot: number | null
-  path: string
-  reason: string
-}
-
-export interface SkippedSlot {
-  slot: number
-  /** Live claims of other instances (any project) holding some of the slot's ports. */
-  claims: BlockingClaim[]
-  /** Processes or containers holding some of the slot's ports on the host. */
-  holders: PortHolder[]
-}
 
 export interface ClaimOptions {
   slots: SlotsConfig

@@ -4,8 +4,6 @@ export {
   claimSlot,
   releaseInstance,
   releaseStale,
-  type SkippedSlot,
-  type StaleRelease,
 } from './claim.js'
 export {
   acquireInstanceLock,
@@ -16,12 +14,29 @@ export {
   staleInstanceLocks,
 } from './instance-lock.js'
 export { ownerAlive, processStartTime, withLock } from './lock.js'
-export { type BlockingClaim, blockingClaims, describeClaim, overlappingClaims } from './overlap.js'
+export {
+  type BlockingClaim,
+  blockingClaimSchema,
+  instancesOutput,
+  type RegistryUpgrade,
+  registryUpgradeOutput,
+  registryUpgradeSchema,
+  releasedOutput,
+  releasedStaleOutput,
+  type SkippedSlot,
+  type SlotView,
+  type StaleRelease,
+  skippedSlotSchema,
+  skippedSlotsOutput,
+  slotsOutput,
+  slotViewSchema,
+  staleReleaseSchema,
+} from './outputs.js'
+export { blockingClaims, describeClaim, overlappingClaims } from './overlap.js'
 export { REGISTRY_PLUGIN_VERSION, registryPlugin } from './plugin.js'
 export { type RepositoryRef, sameRepository } from './repository.js'
 export { resolveByCwd, resolveByName } from './resolve.js'
 export {
-  instanceRecordSchema,
   instanceRecordV1Schema,
   REGISTRY_VERSION,
   type Registry,
@@ -30,8 +45,9 @@ export {
   type SlotsConfig,
   type StoredInstance,
   slotsConfigSchema,
+  storedInstanceSchema,
 } from './schema.js'
-export { type SlotView, slotTable } from './slots.js'
+export { slotTable } from './slots.js'
 export {
   readRegistry,
   registryPaths,
@@ -40,4 +56,4 @@ export {
   updateRegistry,
   writeRegistry,
 } from './store.js'
-export { type AssumePorts, describeUpgrade, type RegistryUpgrade, upgradeV1 } from './upgrade.js'
+export { type AssumePorts, describeUpgrade, upgradeV1 } from './upgrade.js'

@@ -1,6 +1,6 @@
 import { unlink } from 'node:fs/promises'
-import type { Diagnosis, Repair, Step, TaskContext } from '@berth/contract'
-import { composeProjectName, OperationError, projectResourceCounts } from '@berth/contract'
+import type { Diagnosis, Repair, TaskContext } from '@berth/contract'
+import { composeProjectName, defineState, defineStep, OperationError, projectResourceCounts } from '@berth/contract'
 import {
   acquireInstanceLock,
   type InstanceLockHolder,
@@ -11,10 +11,13 @@ import {
 } from './instance-lock.js'
 import type { Registry } from './schema.js'
 
-/** What `registry.lock` holds for the rest of the pipeline (`ctx.state.registryLock`). */
+/** What `registry.lock` holds for the rest of the pipeline. */
 interface HeldLock {
   holder: InstanceLockHolder
 }
+
+/** The instance lock this command holds, between `registry.lock` and the plugin's `finalize`. */
+const heldLock = defineState<HeldLock>('registry.lock')
 
 /** `berth sandbox up`, `berth impl x`: how a lock names its holder's command. */
 export function commandLine(ctx: TaskContext): string {
@@ -29,34 +32,34 @@ export function commandLine(ctx: TaskContext): string {
  * rollback; the plugin's `finalize` releases it. A second operation on the same instance exits 3
  * at once, `busy: <pid> <command>`. Under `--dry-run` it only checks.
  */
-export const lockStep: Step = {
+export const lockStep = defineStep({
   description: 'take the instance lock: one operation per instance at a time (busy: exit 3)',
   effect: 'read',
   async run(ctx) {
     const instance = ctx.instance
     if (!instance) throw new OperationError('registry.lock needs an instance from an earlier step')
-    if (ctx.args.flags['dry-run'] === true) {
+    if (ctx.dryRun) {
       const holder = await instanceLockHolder(ctx.home, instance.id)
       if (holder) ctx.log.warn(`busy: ${holder.pid} ${holder.command} is working on ${instance.id}`)
       return
     }
     const holder = await acquireInstanceLock(ctx.home, instance.id, commandLine(ctx))
-    ctx.state.registryLock = { holder } satisfies HeldLock
+    heldLock.set(ctx, { holder })
     ctx.log.debug(`holding the lock of ${instance.id}`)
   },
-}
+})
 
 /** Releases the lock this command holds, if any (the registry plugin's `finalize`). */
 export async function releaseHeldLock(ctx: TaskContext): Promise<void> {
-  const held = ctx.state.registryLock as HeldLock | undefined
+  const held = heldLock.get(ctx)
   if (!held) return
   await releaseInstanceLock(ctx.home, held.holder)
-  delete ctx.state.registryLock
+  heldLock.delete(ctx)
 }
 
 /** The registry plugin's `abandon`: the held lock records what the stopped rollback left. */
 export function recordAbandoned(ctx: TaskContext, leftBehind: string[]): void {
-  const held = ctx.state.registryLock as HeldLock | undefined
+  const held = heldLock.get(ctx)
   if (held) markAbandoned(ctx.home, held.holder, leftBehind)
 }
 

@@ -1,16 +1,6 @@
-import type { InstanceKind, PortHolder } from '@berth/contract'
+import type { PortHolder } from '@berth/contract'
+import type { BlockingClaim } from './outputs.js'
 import type { StoredInstance } from './schema.js'
-
-/** A live claim that holds some of the ports a slot would need. */
-export interface BlockingClaim {
-  id: string
-  project: string
-  kind: InstanceKind
-  slot: number | null
-  path: string
-  /** The ports both want, in the order of the slot's layout. */
-  ports: number[]
-}
 
 /**
  * The claims (of any project) holding one of `ports`, except `exceptId`'s own. Host ports belong

@@ -1,10 +1,12 @@
 import {
   type Diagnosis,
   definePlugin,
+  defineState,
+  defineStep,
   type InstanceRecord,
+  instanceOutput,
   OperationError,
   type Plugin,
-  readSection,
   type TaskContext,
   UsageError,
 } from '@berth/contract'
@@ -17,15 +19,27 @@ import {
   releaseHeldLock,
   repairInstanceLocks,
 } from './lock-step.js'
+import {
+  instancesOutput,
+  registryUpgradeOutput,
+  releasedOutput,
+  releasedStaleOutput,
+  skippedSlotsOutput,
+  slotsOutput,
+} from './outputs.js'
 import { describeBlocks, listPorts, overlappingClaims } from './overlap.js'
 import { sameRepository } from './repository.js'
 import { resolveByCwd, resolveByName } from './resolve.js'
-import { type StoredInstance, slotsConfigSchema } from './schema.js'
+import { type StoredInstance, slotsSection } from './schema.js'
 import { slotTable } from './slots.js'
 import { readRegistry, registryPaths, type StoreOptions, updateRegistry } from './store.js'
 import { describeUpgrade } from './upgrade.js'
 
 export const REGISTRY_PLUGIN_VERSION = '0.1.0'
+
+/** Between `registry.claim` / `registry.release` and their undo: the record claimed or dropped. */
+const claimedState = defineState<StoredInstance>('registry.claimed')
+const releasedState = defineState<StoredInstance>('registry.released')
 
 const publicRecord = ({ owner: _owner, ...record }: StoredInstance): InstanceRecord => record
 
@@ -91,7 +105,7 @@ function duplicateClaims(instances: StoredInstance[]): Diagnosis[] {
  * Config section `slots` (pool, max, reserved).
  */
 export function registryPlugin(): Plugin {
-  const slotsOf = (ctx: TaskContext) => readSection(ctx, 'slots', slotsConfigSchema)
+  const slotsOf = (ctx: TaskContext) => slotsSection.read(ctx)
   // A command acts on its own project's instances in its own repository: two repositories whose
   // folders share a name (and so a default project name) never see each other's records.
   const isMine = (ctx: TaskContext) => {
@@ -104,7 +118,7 @@ export function registryPlugin(): Plugin {
   return definePlugin({
     name: 'berth:registry',
     version: REGISTRY_PLUGIN_VERSION,
-    config: { slots: slotsConfigSchema },
+    sections: [slotsSection],
     services: (ctx) => ({
       maxSlot: () => slotsOf(ctx).max,
       listInstances: async () => (await projectInstances(ctx)).map(publicRecord),
@@ -159,12 +173,14 @@ export function registryPlugin(): Plugin {
     abandon: recordAbandoned,
     steps: {
       lock: lockStep,
-      claim: {
+      claim: defineStep({
         description: 'registers the instance and claims its slot (lowest free pool slot unless --slot)',
+        config: slotsSection,
+        outputs: [instanceOutput, releasedStaleOutput, skippedSlotsOutput, registryUpgradeOutput],
         async run(ctx) {
           if (!ctx.instance) throw new OperationError('registry.claim needs an instance planned by an earlier step')
           const result = await claimSlot(ctx.home, ctx.instance, {
-            slots: slotsOf(ctx),
+            slots: ctx.settings,
             slot: ctx.request.slot,
             slotPorts: ctx.services.slotPorts,
             probePorts: ctx.services.probePorts,
@@ -179,18 +195,19 @@ export function registryPlugin(): Plugin {
             ctx.log.warn(`skipped slot ${skip.slot}: ${describeBlocks(skip.claims, skip.holders)}`)
           }
           ctx.instance = { ...ctx.instance, slot: result.record.slot, ports: result.record.ports }
-          ctx.state.registry = { claimed: result.record }
+          claimedState.set(ctx, result.record)
           ctx.output.instance = publicRecord(result.record)
           if (result.released.length > 0) ctx.output.releasedStale = result.released
           if (result.skipped.length > 0) ctx.output.skippedSlots = result.skipped
         },
         async undo(ctx) {
-          const claimed = (ctx.state.registry as { claimed?: StoredInstance } | undefined)?.claimed
+          const claimed = claimedState.get(ctx)
           if (claimed) await releaseInstance(ctx.home, claimed.id, storeOptions(ctx))
         },
-      },
-      resolve: {
+      }),
+      resolve: defineStep({
         description: 'finds the instance by name (exact id, then unique prefix) or by the current folder',
+        outputs: [instanceOutput, registryUpgradeOutput],
         async run(ctx) {
           const instances = await projectInstances(ctx)
           let record: StoredInstance | undefined
@@ -214,18 +231,19 @@ export function registryPlugin(): Plugin {
           ctx.instance = publicRecord(record)
           ctx.output.instance = ctx.instance
         },
-      },
-      release: {
+      }),
+      release: defineStep({
         description: "removes the instance's record, freeing its slot",
+        outputs: [releasedOutput, registryUpgradeOutput],
         plan: (ctx) => `release slot ${ctx.instance?.slot ?? '-'} and forget ${ctx.instance?.id ?? '?'}`,
         async run(ctx) {
           if (!ctx.instance) return
           const released = await releaseInstance(ctx.home, ctx.instance.id, storeOptions(ctx))
-          ctx.state.registry = { released }
+          if (released) releasedState.set(ctx, released)
           ctx.output.released = { id: ctx.instance.id, slot: ctx.instance.slot }
         },
         async undo(ctx) {
-          const released = (ctx.state.registry as { released?: StoredInstance } | undefined)?.released
+          const released = releasedState.get(ctx)
           if (!released) return
           await updateRegistry(
             ctx.home,
@@ -235,10 +253,11 @@ export function registryPlugin(): Plugin {
             storeOptions(ctx),
           )
         },
-      },
-      releaseSlot: {
+      }),
+      releaseSlot: defineStep({
         description: 'releases the claim on slot N (the folder is not touched)',
         effect: 'write',
+        outputs: [releasedOutput, registryUpgradeOutput],
         plan: (ctx) => `release the claim on slot ${ctx.request.slot ?? '?'}`,
         async run(ctx) {
           const slot = ctx.request.slot
@@ -260,26 +279,29 @@ export function registryPlugin(): Plugin {
           ctx.log.info(`released slot ${slot} (${released.id}, ${released.path}); its folder was not touched`)
           ctx.output.released = publicRecord(released)
         },
-      },
-      list: {
+      }),
+      list: defineStep({
         description: "lists the project's registered instances",
+        outputs: [instancesOutput, registryUpgradeOutput],
         async run(ctx) {
           ctx.output.instances = (await projectInstances(ctx)).map(publicRecord)
         },
-      },
-      slots: {
+      }),
+      slots: defineStep({
         description: 'shows every slot: pool or manual; free, claimed, blocked by another project, or held on the host',
+        config: slotsSection,
+        outputs: [slotsOutput, registryUpgradeOutput],
         async run(ctx) {
           const registry = await readRegistry(ctx.home, storeOptions(ctx))
           ctx.output.slots = await slotTable({
             instances: registry.instances,
             mine: registry.instances.filter(isMine(ctx)),
-            slots: slotsOf(ctx),
+            slots: ctx.settings,
             slotPorts: (slot) => ctx.services.slotPorts?.(slot) ?? {},
             probePorts: ctx.services.probePorts,
           })
         },
-      },
+      }),
     },
   })
 }

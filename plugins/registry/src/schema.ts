@@ -1,3 +1,4 @@
+import { defineSection, INSTANCE_KINDS, instanceRecordSchema } from '@berth/contract'
 import { z } from 'zod'
 
 /** The registry format this berth writes. Version 1 (claims without ports) is read and upgraded in place. */
@@ -9,7 +10,7 @@ const portNumber = z.number().int().min(1).max(65535)
 export const instanceRecordV1Schema = z.object({
   id: z.string().min(1),
   project: z.string().min(1),
-  kind: z.enum(['sandbox', 'impl', 'spec', 'local-prod']),
+  kind: z.enum(INSTANCE_KINDS),
   slot: z.number().int().min(0).nullable(),
   path: z.string().min(1),
   repo: z.string().min(1),
@@ -20,24 +21,14 @@ export const instanceRecordV1Schema = z.object({
   owner: z.object({ pid: z.number().int(), startTime: z.string().optional() }).optional(),
 })
 
-export const instanceRecordSchema = instanceRecordV1Schema.extend({
-  /** The name as the user typed it (`genome/M1`, `MyFeature`); `id` is what berth made of it. */
-  name: z.string().optional(),
-  /**
-   * The repository the claim belongs to, as its `origin` remote's URL (normalised; null when it has
-   * none). With `repo` it tells two repositories sharing a folder name apart from two clones of one.
-   */
-  origin: z.string().nullable().optional(),
-  /**
-   * The host ports the claim holds (env var -> port), resolved from the layout in force when it was
-   * claimed. No other instance of any project may claim one of them while this claim lives.
-   */
+/**
+ * A claim as this berth stores it: the contract's instance record (what commands show), its ports
+ * always recorded, and the berth process that made it. No other instance of any project may claim
+ * one of its ports while the claim lives.
+ */
+export const storedInstanceSchema = instanceRecordSchema.extend({
   ports: z.record(z.string(), portNumber),
-  /**
-   * Set when the upgrade from version 1 could not read the claim's ports from its `.env.sandbox`
-   * and assumed its slot's ports in the default layout instead (reported by `berth doctor`).
-   */
-  portsAssumed: z.literal(true).optional(),
+  owner: instanceRecordV1Schema.shape.owner,
 })
 
 export const registryV1Schema = z.object({
@@ -47,10 +38,10 @@ export const registryV1Schema = z.object({
 
 export const registrySchema = z.object({
   version: z.literal(REGISTRY_VERSION),
-  instances: z.array(instanceRecordSchema),
+  instances: z.array(storedInstanceSchema),
 })
 
-export type StoredInstance = z.output<typeof instanceRecordSchema>
+export type StoredInstance = z.output<typeof storedInstanceSchema>
 export type StoredInstanceV1 = z.output<typeof instanceRecordV1Schema>
 export type Registry = z.output<typeof registrySchema>
 
@@ -73,3 +64,6 @@ export const slotsConfigSchema = z
   .default({ pool: [1, 2], max: 10, reserved: [0] })
 
 export type SlotsConfig = z.output<typeof slotsConfigSchema>
+
+/** The `slots` section: which slots `impl` may claim and how many exist. */
+export const slotsSection = defineSection('slots', slotsConfigSchema)

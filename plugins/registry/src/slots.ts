@@ -1,24 +1,7 @@
 import type { PortHolder } from '@berth/contract'
-import { type BlockingClaim, blockingClaims } from './overlap.js'
+import type { SlotView } from './outputs.js'
+import { blockingClaims } from './overlap.js'
 import type { SlotsConfig, StoredInstance } from './schema.js'
-
-/** One row of `berth sandbox slots`. */
-export interface SlotView {
-  slot: number
-  role: 'reserved' | 'pool' | 'manual'
-  /**
-   * `claimed`: an instance of this project holds it; `blocked`: some of its ports are claimed by an
-   * instance of another project (or by another slot of this one); `held`: something on the host
-   * holds some of its ports; `free`: a claim could take it now.
-   */
-  state: 'free' | 'claimed' | 'blocked' | 'held'
-  instance: string | null
-  path: string | null
-  /** The claim's recorded ports when claimed, else the slot's ports in the current layout. */
-  ports: Record<string, number>
-  blockedBy: BlockingClaim[]
-  holders: PortHolder[]
-}
 
 export interface SlotTableInput {
   /** Every live claim on the machine (all projects). */

@@ -4,8 +4,9 @@ import { dirname, join, resolve } from 'node:path'
 import { OperationError } from '@berth/contract'
 import type { z } from 'zod'
 import { withLock } from './lock.js'
+import type { RegistryUpgrade } from './outputs.js'
 import { REGISTRY_VERSION, type Registry, registrySchema, registryV1Schema } from './schema.js'
-import { type AssumePorts, type RegistryUpgrade, upgradeV1 } from './upgrade.js'
+import { type AssumePorts, upgradeV1 } from './upgrade.js'
 
 export function registryPaths(home: string) {
   return { file: join(home, 'registry.json'), lock: join(home, 'registry.lock') }

@@ -1,20 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseEnvFile } from '@berth/contract'
+import type { RegistryUpgrade } from './outputs.js'
 import { REGISTRY_VERSION, type Registry, type StoredInstance, type StoredInstanceV1 } from './schema.js'
 
 /** Host ports of a slot in the default layout (the ports plugin's `defaultSlotPorts`). */
 export type AssumePorts = (slot: number) => Record<string, number>
-
-/** What the upgrade of one older registry did, claim by claim. */
-export interface RegistryUpgrade {
-  from: number
-  to: number
-  /** Claims whose ports were read from their `.env.sandbox`. */
-  read: string[]
-  /** Claims whose ports could not be read: they hold their slot's ports in the default layout. */
-  assumed: { id: string; slot: number; reason: string }[]
-}
 
 /**
  * Version 1 -> 2: every claim keeps every field and gains `ports`. A claim's ports are read from

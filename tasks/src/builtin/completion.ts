@@ -1,4 +1,5 @@
-import { definePlugin, type Plugin, UsageError } from '@berth/contract'
+import { defineOutput, definePlugin, defineStep, type Plugin, UsageError } from '@berth/contract'
+import { z } from 'zod'
 import { COMMANDS, type CommandSpec, GLOBAL_OPTIONS } from '../commands.js'
 import { commandStepFlags, runnerState } from '../runner-state.js'
 
@@ -100,21 +101,27 @@ export function completionScript(shell: string, stepFlags: StepFlagNames = () =>
   return shell === 'bash' ? bashScript(stepFlags) : shell === 'zsh' ? zshScript(stepFlags) : fishScript()
 }
 
+const scriptOutput = defineOutput('script', z.string(), {
+  description: 'the completion script for the shell',
+  render: (script) => [script.trimEnd()],
+})
+
 /** `berth:completion` — `berth completion <shell>`. Names come from `berth __complete instances`. */
 export function completionPlugin(): Plugin {
   return definePlugin({
     name: 'berth:completion',
     version: '0.1.0',
     steps: {
-      script: {
+      script: defineStep({
         description: 'prints the completion script for bash, zsh or fish',
+        outputs: [scriptOutput],
         run(ctx) {
           const runner = runnerState.get(ctx)
           const stepFlags = (command: CommandSpec) =>
             runner ? commandStepFlags(command, runner).map((flag) => flag.name) : []
           ctx.output.script = completionScript(ctx.args.positionals[0] ?? '', stepFlags)
         },
-      },
+      }),
     },
   })
 }

@@ -1,6 +1,17 @@
-import { definePlugin, type Plugin, pluginKey } from '@berth/contract'
+import { defineOutput, definePlugin, defineStep, type Plugin, pluginKey } from '@berth/contract'
+import { z } from 'zod'
 import { configJsonSchema } from '../config/load.js'
 import { runnerState } from '../runner-state.js'
+
+const configOutput = defineOutput('config', z.record(z.string(), z.unknown()), {
+  description: 'the resolved config: project, file, every section with defaults, the plugins and pipelines',
+  render: (config) => [JSON.stringify(config, null, 2)],
+})
+
+const schemaOutput = defineOutput('schema', z.record(z.string(), z.unknown()), {
+  description: "the config file's JSON Schema (printed as the whole document, with or without --json)",
+  render: (schema) => [JSON.stringify(schema, null, 2)],
+})
 
 /** `berth:config` — `berth config show` and `berth config schema`. */
 export function configPlugin(): Plugin {
@@ -8,8 +19,9 @@ export function configPlugin(): Plugin {
     name: 'berth:config',
     version: '0.1.0',
     steps: {
-      show: {
+      show: defineStep({
         description: 'prints the resolved config with defaults and presets filled in',
+        outputs: [configOutput],
         run(ctx) {
           const runner = runnerState.get(ctx)!
           const { pipelines: _p, plugins: _pl, ...sections } = ctx.config.sections
@@ -27,13 +39,14 @@ export function configPlugin(): Plugin {
             pipelines: runner.pipelines,
           }
         },
-      },
-      schema: {
+      }),
+      schema: defineStep({
         description: 'prints the JSON Schema of the config file',
+        outputs: [schemaOutput],
         run(ctx) {
           ctx.output.schema = configJsonSchema(runnerState.get(ctx)!.plugins)
         },
-      },
+      }),
     },
   })
 }

@@ -1,13 +1,20 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import {
+  colour,
   type Diagnosis,
+  defineOutput,
   definePlugin,
+  defineStep,
+  diagnosisSchema,
   dockerSocketPath,
   engineRequest,
+  flag,
   type Plugin,
   type Repair,
+  repairSchema,
 } from '@berth/contract'
+import { z } from 'zod'
 import { runnerState } from '../runner-state.js'
 
 const run = promisify(execFile)
@@ -49,14 +56,43 @@ export async function coreDiagnoses(): Promise<Diagnosis[]> {
   return found
 }
 
+const checksOutput = defineOutput('checks', z.array(diagnosisSchema), {
+  description: "every check's finding: ok, warn or fail, with a hint",
+  render: (checks) =>
+    checks.map((c) => {
+      const mark = c.status === 'ok' ? colour.green('✔') : c.status === 'warn' ? colour.yellow('!') : colour.red('✖')
+      return `${mark} ${c.check}: ${c.detail}${c.hint && c.status !== 'ok' ? colour.dim(` — ${c.hint}`) : ''}`
+    }),
+})
+
+const repairsOutput = defineOutput('repairs', z.array(repairSchema), {
+  description: 'with --fix: each repair made (or planned, with --dry-run), skipped or failed',
+  render: (repairs) =>
+    repairs.map(
+      (r) =>
+        `${r.status === 'failed' ? colour.red(r.status) : r.status === 'skipped' ? colour.dim(r.status) : colour.green(r.status)} ${r.action}${r.detail ? colour.dim(` — ${r.detail}`) : ''}`,
+    ),
+})
+
+const dryRunOutput = defineOutput('dryRun', z.boolean(), { description: 'with --fix: the repairs were only planned' })
+const healthyOutput = defineOutput('healthy', z.boolean(), {
+  description: 'no check failed (after the repairs, with --fix)',
+})
+
 /** `berth:doctor` — runs every plugin's `diagnose` and reports; changes nothing. */
 export function doctorPlugin(): Plugin {
   return definePlugin({
     name: 'berth:doctor',
     version: '0.1.0',
     steps: {
-      run: {
+      run: defineStep({
         description: 'checks git, the Docker engine, compose, op, the registry and stale claims',
+        flags: {
+          fix: flag.boolean(
+            'repair what is safe (ghost claims, dead locks, abandoned rollbacks, orphan stacks, clean unregistered worktrees, .env.sandbox)',
+          ),
+        },
+        outputs: [checksOutput, repairsOutput, dryRunOutput, healthyOutput],
         async run(ctx) {
           const runner = runnerState.get(ctx)!
           const results = await Promise.all([
@@ -73,8 +109,8 @@ export function doctorPlugin(): Plugin {
           ])
           const checks = results.flat()
           ctx.output.checks = checks
-          if (ctx.args.flags.fix === true) {
-            const dryRun = ctx.args.flags['dry-run'] === true
+          if (ctx.flags.fix === true) {
+            const dryRun = ctx.dryRun === true
             const repairs: Repair[] = []
             for (const plugin of runner.plugins) {
               if (!plugin.repair) continue
@@ -93,15 +129,15 @@ export function doctorPlugin(): Plugin {
               ).flat()
               const failedAfter = [...(await coreDiagnoses()), ...after].filter((c) => c.status === 'fail')
               ctx.output.healthy = failedAfter.length === 0 && !repairs.some((r) => r.status === 'failed')
-              if (!ctx.output.healthy) ctx.state.exitCode = failedAfter.some((c) => c.exitCode === 4) ? 4 : 1
+              if (!ctx.output.healthy) ctx.exitCode = failedAfter.some((c) => c.exitCode === 4) ? 4 : 1
               return
             }
           }
           const failed = checks.filter((c) => c.status === 'fail')
           ctx.output.healthy = failed.length === 0
-          if (failed.length > 0) ctx.state.exitCode = failed.some((c) => c.exitCode === 4) ? 4 : 1
+          if (failed.length > 0) ctx.exitCode = failed.some((c) => c.exitCode === 4) ? 4 : 1
         },
-      },
+      }),
     },
   })
 }

@@ -1,23 +1,62 @@
 import { basename } from 'node:path'
 import {
+  defineOutput,
   definePlugin,
+  defineStep,
   EnvironmentError,
   type InstanceKind,
-  type InstanceRecord,
   instanceIdFor,
+  instanceLabel,
+  instanceRecordSchema,
   type Plugin,
-  readSection,
+  table,
   UsageError,
   validateName,
 } from '@berth/contract'
+import { z } from 'zod'
+import { urlSection } from './env.js'
 
-import { urlConfigSchema } from './env.js'
-
-interface ComposeSummary {
-  state: string
-  running: number
-  total: number
+/** `12s`, `5m`, `3h`, `2d`. */
+function age(seconds: number): string {
+  if (seconds < 120) return `${seconds}s`
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`
+  if (seconds < 172800) return `${Math.round(seconds / 3600)}h`
+  return `${Math.round(seconds / 86400)}d`
 }
+
+/** `output.instances` of `sandbox list`: each registered instance with its stack's state. */
+export const instanceRowsOutput = defineOutput(
+  'instances',
+  z.array(
+    instanceRecordSchema.extend({
+      /** The compose project's state (`running`, `partial`, `stopped`, `absent`), `no-stack` for a spec. */
+      state: z.string(),
+      running: z.number().int(),
+      total: z.number().int(),
+      /** The host port of the API (the `url` section's portVar), null without a slot. */
+      apiPort: z.number().int().nullable(),
+      ageSeconds: z.number().int(),
+    }),
+  ),
+  {
+    description: "this project's instances: slot, stack state, running/total containers, API port, age",
+    render: (rows) =>
+      rows.length === 0
+        ? ['no instances registered']
+        : table([
+            ['INSTANCE', 'KIND', 'SLOT', 'STATE', 'CONTAINERS', 'API', 'AGE'],
+            ...rows.map((r) => [
+              instanceLabel(r),
+              r.kind,
+              r.slot === null ? '-' : String(r.slot),
+              r.state,
+              `${r.running}/${r.total}`,
+              r.apiPort ? `http://127.0.0.1:${r.apiPort}` : '-',
+              age(r.ageSeconds),
+            ]),
+          ]),
+  },
+)
 
 /**
  * `berth:instance` — turns the checkout around the cwd into an instance to register
@@ -28,13 +67,14 @@ export function instancePlugin(): Plugin {
     name: 'berth:instance',
     version: '0.1.0',
     steps: {
-      summary: {
+      summary: defineStep({
         description: 'joins registered instances with their compose state, API port and age (sandbox list)',
-        run(ctx) {
-          const instances = (ctx.output.instances as InstanceRecord[] | undefined) ?? []
-          const compose =
-            (ctx.output.compose as { instances?: Record<string, ComposeSummary> } | undefined)?.instances ?? {}
-          const portVar = readSection(ctx, 'url', urlConfigSchema).portVar
+        config: urlSection,
+        outputs: [instanceRowsOutput],
+        async run(ctx) {
+          const instances = (await ctx.services.listInstances?.()) ?? []
+          const compose = (await ctx.services.instanceStates?.()) ?? {}
+          const portVar = ctx.settings.portVar
           const now = Date.now()
           ctx.output.instances = instances.map((instance) => {
             const state = compose[instance.id]
@@ -52,7 +92,7 @@ export function instancePlugin(): Plugin {
             }
           })
         },
-      },
+      }),
       detect: {
         description: 'takes the clone or worktree around the cwd as the instance (id from --name or the folder)',
         run(ctx) {

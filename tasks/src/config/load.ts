@@ -117,8 +117,11 @@ export function resolveConfig(
 }
 
 /** The JSON Schema of the whole config file, generated from the zod schemas. */
-export function configJsonSchema(plugins: Plugin[]): unknown {
-  return z.toJSONSchema(z.object(configShape(plugins)).strict(), { io: 'input', unrepresentable: 'any' })
+export function configJsonSchema(plugins: Plugin[]): Record<string, unknown> {
+  return z.toJSONSchema(z.object(configShape(plugins)).strict(), { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >
 }
 
 /** The whole config file's shape: the runner's keys and every section the plugins own. */

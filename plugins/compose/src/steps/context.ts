@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { engineRequest, type InstanceRecord, type TaskContext, UsageError } from '@berth/contract'
+import { defineState, engineRequest, type InstanceRecord, type TaskContext, UsageError } from '@berth/contract'
 import { detectComposeFlavour } from '../flavour.js'
 import { composeEnvironment, composeProjectName, resolveComposeFiles } from '../project.js'
 import { type InstanceRender, RENDERED_FILE, renderInstanceCompose } from '../render/instance.js'
 import type { RunComposeOptions } from '../run.js'
-import { type ComposeConfig, composeConfigSchema } from '../schema.js'
+import { type ComposeConfig, composeSection } from '../schema.js'
 
-/** Plugin-private data between `compose.*` steps of one pipeline (`ctx.state.compose`). */
+/** Plugin-private data between `compose.*` steps of one pipeline (`composeStateKey`). */
 export interface ComposeState {
   project: string
   /** The project had containers or volumes before `compose.up` ran: its undo keeps the volumes. */
@@ -32,7 +32,7 @@ export interface ComposeSession {
 
 /** The resolved `compose` section (parsed again so a missing or lenient section still works). */
 export function composeSettings(ctx: TaskContext): ComposeConfig {
-  return composeConfigSchema.parse(ctx.config.sections.compose)
+  return composeSection.read(ctx)
 }
 
 export function requireInstance(ctx: TaskContext, step: string): InstanceRecord {
@@ -146,8 +146,11 @@ function emptyRender(file: string, sources: string[]): InstanceRender {
   }
 }
 
+/** What `compose.up` knew of the project before it started it (read by its undo and the hooks). */
+export const composeStateKey = defineState<ComposeState>('compose')
+
 export function composeState(ctx: TaskContext): ComposeState | undefined {
-  return ctx.state.compose as ComposeState | undefined
+  return composeStateKey.get(ctx)
 }
 
 /** `docker-compose 1.29.2` / `docker compose 2.29.1`, for messages. */

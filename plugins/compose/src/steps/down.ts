@@ -1,4 +1,5 @@
-import { EnvironmentError, type Step } from '@berth/contract'
+import { defineStep, EnvironmentError, flag } from '@berth/contract'
+import { composeOutput } from '../outputs.js'
 import { composeProjectName } from '../project.js'
 import { assertComposeOk, runCompose } from '../run.js'
 import { assertFilesExist, composeFilesFor, composeSession, requireInstance } from './context.js'
@@ -6,32 +7,35 @@ import { assertOwnsProject } from './ownership.js'
 import { tearDownProject } from './teardown.js'
 
 /** `compose.down`: stop and remove the containers; `--volumes` also removes the data. */
-export const composeDownStep: Step = {
+export const composeDownStep = defineStep({
   description: "stop the instance's compose project (down; --volumes deletes its data)",
   effect: 'write',
+  flags: { volumes: flag.boolean("also remove the instance's volumes (its data)") },
+  outputs: [composeOutput],
   plan: (ctx) =>
-    `stop compose project ${ctx.instance?.id ?? '?'}${ctx.args.flags.volumes ? ' and delete its volumes' : ' (volumes kept)'}`,
+    `stop compose project ${ctx.instance?.id ?? '?'}${ctx.flags.volumes ? ' and delete its volumes' : ' (volumes kept)'}`,
   async run(ctx) {
     const session = await composeSession(ctx, 'compose.down')
     assertFilesExist(session.files)
     await assertOwnsProject(session.instance, session.files, 'stop')
     const command = ['down', '--remove-orphans']
-    if (ctx.args.flags.volumes === true) command.push('--volumes')
+    if (ctx.flags.volumes === true) command.push('--volumes')
     ctx.log.info(`stopping compose project ${session.project}`)
     const result = await runCompose(command, session.options)
     assertComposeOk(result, `compose down of ${session.project}`, ctx.redactor)
-    ctx.output.compose = { project: session.project, volumesRemoved: ctx.args.flags.volumes === true }
+    ctx.output.compose = { project: session.project, volumesRemoved: ctx.flags.volumes === true }
   },
-}
+})
 
 /**
  * `compose.destroy` (used by `done` and `destroy`): `down --volumes --remove-orphans`, then removes
  * anything still labelled with the project through the engine API. Idempotent; works when the
  * checkout (and so the compose file) is already gone.
  */
-export const composeDestroyStep: Step = {
+export const composeDestroyStep = defineStep({
   description: "remove the instance's containers, volumes and networks (nothing labelled with the project remains)",
   effect: 'write',
+  outputs: [composeOutput],
   plan: (ctx) => `remove compose project ${ctx.instance?.id ?? '?'}: its containers, volumes and networks`,
   async run(ctx) {
     const instance = requireInstance(ctx, 'compose.destroy')
@@ -49,4 +53,4 @@ export const composeDestroyStep: Step = {
     const swept = await tearDownProject(ctx, project, session)
     ctx.output.compose = { project, leftoversRemoved: swept }
   },
-}
+})

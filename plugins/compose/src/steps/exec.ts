@@ -66,7 +66,7 @@ export function composeExecStep(output: LogsOutput) {
           hint: `start the stack with \`berth ${session.instance.kind === 'local-prod' ? 'local-prod' : 'sandbox'} up\``,
         })
       }
-      const json = ctx.args.flags.json === true
+      const json = ctx.json === true
       const kept: string[] = []
       const started = performance.now()
       const result = await runCompose(['exec', '-T', service, ...command], {

@@ -3,11 +3,12 @@ import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { type Step, type TaskContext, UsageError } from '@berth/contract'
+import { defineStep, type TaskContext, UsageError } from '@berth/contract'
 import { lintComposeFiles } from '../lint/files.js'
 import { referencedVariables, type VariableValues } from '../lint/interpolate.js'
 import { IDENTITY_VARIABLES, type LintOptions, type LintReport } from '../lint/report.js'
 import { readDotEnvFile } from '../model/dotenv.js'
+import { lintOutput } from '../outputs.js'
 import { composeFilesFor, composeSettings } from './context.js'
 
 /**
@@ -19,9 +20,10 @@ import { composeFilesFor, composeSettings } from './context.js'
  * pipeline's first step, so `impl` refuses a bad compose file before it claims a slot or makes a
  * worktree; `run` checks the instance's own files (a worktree's may differ).
  */
-export const composeLintStep: Step = {
+export const composeLintStep = defineStep({
   description:
     'check the compose files for container_name, fixed host ports and names, shared volumes, host-exposing ports and mounts',
+  outputs: [lintOutput],
   async validate(ctx) {
     const config = composeSettings(ctx)
     if (!config.lint.enabled || ctx.instance) return
@@ -42,7 +44,7 @@ export const composeLintStep: Step = {
     for (const warning of report.warnings) ctx.log.warn(warning.text)
     throwOnErrors(report)
   },
-}
+})
 
 function throwOnErrors(report: LintReport): void {
   if (report.errors.length === 0) return

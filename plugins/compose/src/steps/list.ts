@@ -1,39 +1,60 @@
-import { listComposeContainers, type Step, type TaskContext } from '@berth/contract'
+import { defineStep, type EngineContainer, listComposeContainers, type TaskContext } from '@berth/contract'
 import { type EngineVolume, listComposeVolumes } from '../engine.js'
+import { composeOutput, type InstanceComposeSummary } from '../outputs.js'
 import { composeProjectName } from '../project.js'
-import { findOrphans, type OrphanProject, type ProjectState, stateFromCounts, summariseProjects } from '../status.js'
+import { findOrphans, type OrphanProject, stateFromCounts, summariseProjects } from '../status.js'
 
-export interface InstanceComposeSummary {
-  project: string
-  state: ProjectState
-  running: number
-  total: number
-  services: string[]
+interface EngineSnapshot {
+  containers: EngineContainer[]
+  volumes: EngineVolume[]
+}
+
+/** One engine snapshot (containers, volumes) per command, however many steps and services ask. */
+const snapshots = new WeakMap<TaskContext, Promise<EngineSnapshot>>()
+function engineSnapshot(ctx: TaskContext): Promise<EngineSnapshot> {
+  let snapshot = snapshots.get(ctx)
+  if (!snapshot) {
+    snapshot = Promise.all([listComposeContainers(), listComposeVolumes()]).then(([containers, volumes]) => ({
+      containers,
+      volumes,
+    }))
+    snapshots.set(ctx, snapshot)
+  }
+  return snapshot
+}
+
+/**
+ * The compose state of every registered instance of this project, from the command's one engine
+ * snapshot (the `instanceStates` service: `sandbox list` joins it with the registry's records).
+ */
+export async function instanceStates(ctx: TaskContext): Promise<Record<string, InstanceComposeSummary>> {
+  const summaries = summariseProjects((await engineSnapshot(ctx)).containers)
+  const registered = (await ctx.services.listInstances?.()) ?? []
+  const instances: Record<string, InstanceComposeSummary> = {}
+  for (const instance of registered) {
+    const project = composeProjectName(instance.id)
+    const summary = summaries.get(project) ?? { running: 0, total: 0, services: [] }
+    instances[instance.id] = { project, state: stateFromCounts(summary.running, summary.total), ...summary }
+  }
+  return instances
 }
 
 /**
  * `compose.list`: the compose state of every registered instance and the orphan projects, from
  * two engine requests in all (containers, volumes), however many instances there are.
- * Writes `ctx.output.compose = { instances, orphans }`.
  */
-export const composeListStep: Step = {
+export const composeListStep = defineStep({
   description: 'compose state of every instance and orphan projects (one engine request for all)',
+  outputs: [composeOutput],
   async run(ctx) {
-    const [containers, volumes] = await Promise.all([listComposeContainers(), listComposeVolumes()])
-    const summaries = summariseProjects(containers)
-    const registered = (await ctx.services.listInstances?.()) ?? []
-    const instances: Record<string, InstanceComposeSummary> = {}
-    for (const instance of registered) {
-      const project = composeProjectName(instance.id)
-      const summary = summaries.get(project) ?? { running: 0, total: 0, services: [] }
-      instances[instance.id] = { project, state: stateFromCounts(summary.running, summary.total), ...summary }
-    }
+    const { containers, volumes } = await engineSnapshot(ctx)
+    const instances = await instanceStates(ctx)
     // Compose project names are engine-wide: any project's registered instance is nobody's orphan.
-    const everywhere = (await ctx.services.machineInstances?.()) ?? registered
+    const everywhere = (await ctx.services.machineInstances?.()) ?? (await ctx.services.listInstances?.()) ?? []
     const orphans = orphansOf(ctx, containers, volumes, everywhere)
     ctx.output.compose = { instances, orphans }
   },
-}
+})
 
 /** Orphans, when the registry could be asked (without it every project would look orphaned). */
 export function orphansOf(

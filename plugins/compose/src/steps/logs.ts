@@ -1,4 +1,6 @@
-import { OperationError, type Step, type TaskContext, UsageError } from '@berth/contract'
+import { defineStep, flag, OperationError, type TaskContext, UsageError } from '@berth/contract'
+import { z } from 'zod'
+import { logsOutput } from '../outputs.js'
 import { assertComposeOk, runCompose } from '../run.js'
 import { assertFilesExist, composeSession } from './context.js'
 
@@ -9,35 +11,37 @@ export interface LogsOutput {
 }
 
 /** `--tail N`: a whole number or `all`. */
-export function parseTail(value: string | boolean | undefined): string | undefined {
-  if (value === undefined || value === false) return undefined
-  const text = String(value).trim()
-  if (/^(\d+|all)$/.test(text)) return text
-  throw new UsageError(`--tail ${JSON.stringify(value)} is not a number of lines`, {
-    hint: 'use --tail 100 or --tail all',
-  })
+const tailSchema = z
+  .string()
+  .trim()
+  .regex(/^(\d+|all)$/, 'is not a number of lines (use --tail 100 or --tail all)')
+
+const logsFlags = {
+  follow: flag.boolean('keep streaming', { short: 'f' }),
+  tail: flag.parsed(tailSchema, 'last N lines per service', { value: 'N' }),
 }
 
 /**
  * `compose.logs`: `logs [--follow] [--tail N] [service…]` streamed line by line to the terminal,
  * every line redacted. With `--json` the (redacted) text goes to `ctx.output.logs` instead.
  */
-export function composeLogsStep(output: LogsOutput): Step {
-  return {
+export function composeLogsStep(output: LogsOutput) {
+  return defineStep({
     description: "the instance's service logs ([service] --follow --tail N), secrets redacted",
+    flags: logsFlags,
+    outputs: [logsOutput],
     validate(ctx) {
-      if (ctx.args.flags.follow === true && ctx.args.flags.json === true)
+      if (ctx.flags.follow === true && ctx.json)
         throw new UsageError('--follow cannot be combined with --json', { hint: 'drop one of them' })
-      parseTail(ctx.args.flags.tail)
       serviceNames(ctx)
     },
     async run(ctx) {
       const session = await composeSession(ctx, 'compose.logs')
       assertFilesExist(session.files)
-      const follow = ctx.args.flags.follow === true
-      const json = ctx.args.flags.json === true
+      const follow = ctx.flags.follow === true
+      const json = ctx.json === true
       if (follow && json) throw new UsageError('--follow cannot be combined with --json', { hint: 'drop one of them' })
-      const tail = parseTail(ctx.args.flags.tail)
+      const tail = ctx.flags.tail
       const command = ['logs', '--no-color', ...(follow ? ['--follow'] : []), ...(tail ? [`--tail=${tail}`] : [])]
       command.push(...serviceNames(ctx))
       const redact = (line: string) => `${ctx.redactor.redact(line)}\n`
@@ -60,7 +64,7 @@ export function composeLogsStep(output: LogsOutput): Step {
         })
       }
     },
-  }
+  })
 }
 
 /** Services named on the command line (`berth sandbox logs api worker`). */

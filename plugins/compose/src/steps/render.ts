@@ -1,11 +1,8 @@
-import { defineOutput, defineSection, defineStep } from '@berth/contract'
+import { defineOutput, defineStep } from '@berth/contract'
 import { z } from 'zod'
 import { renderInstanceCompose } from '../render/instance.js'
-import { composeConfigSchema } from '../schema.js'
+import { composeSection } from '../schema.js'
 import { composeFilesFor, missingFiles, requireInstance } from './context.js'
-
-/** The `compose` section, typed for the steps declared with `defineStep`. */
-export const composeSection = defineSection('compose', composeConfigSchema)
 
 export const renderReportSchema = z.object({
   /** False with `compose.render.enabled: false`: compose runs the user's files as they are. */

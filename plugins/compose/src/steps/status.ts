@@ -1,4 +1,5 @@
-import { listComposeContainers, type Step } from '@berth/contract'
+import { defineStep, listComposeContainers } from '@berth/contract'
+import { composeOutput, containersOutput, stateOutput } from '../outputs.js'
 import { composeProjectName } from '../project.js'
 import { projectStatus } from '../status.js'
 import { composeSettings, requireInstance } from './context.js'
@@ -7,8 +8,9 @@ import { composeSettings, requireInstance } from './context.js'
  * `compose.status`: one engine request for all compose containers, filtered here by the project
  * label. Writes `ctx.output.containers` and `ctx.output.state`.
  */
-export const composeStatusStep: Step = {
+export const composeStatusStep = defineStep({
   description: "the instance's containers, health and published ports (one engine API request)",
+  outputs: [containersOutput, stateOutput, composeOutput],
   async run(ctx) {
     const instance = requireInstance(ctx, 'compose.status')
     const project = composeProjectName(instance.id)
@@ -18,4 +20,4 @@ export const composeStatusStep: Step = {
     ctx.output.compose = { project }
     ctx.log.debug(`compose project ${project}: ${status.state}, ${status.containers.length} container(s)`)
   },
-}
+})

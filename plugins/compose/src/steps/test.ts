@@ -1,31 +1,28 @@
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { InterruptedError, type Step, type TaskContext, UsageError } from '@berth/contract'
+import { defineStep, flag, InterruptedError, type TaskContext, UsageError } from '@berth/contract'
+import { z } from 'zod'
+import { type E2eReport, e2eOutput } from '../outputs.js'
 import { composeEnvironment } from '../project.js'
 import { runCompose } from '../run.js'
-import { type ComposeTestConfig, composeTestConfigSchema } from '../schema.js'
+import { type ComposeTestConfig, testSection } from '../schema.js'
 import { assertFilesExist, composeSession } from './context.js'
 import type { LogsOutput } from './logs.js'
 import { assertOwnsProject } from './ownership.js'
 
-/** `ctx.output.e2e`: what `berth test e2e --json` reports. */
-export interface E2eReport {
-  service: string
-  /** The test service's exit code (compose's own when it could not start it). */
-  exitCode: number
-  passed: boolean
-  /** Absolute folder the service's `/artifacts` (or whatever mounts `BERTH_ARTIFACTS_DIR`) wrote to. */
-  artifactsDir: string
-  /** Files found there afterwards, relative to `artifactsDir`, sorted. */
-  files: string[]
-  durationMs: number
+export type { E2eReport }
+
+/** The resolved `test` section. */
+export function testSettings(ctx: TaskContext): ComposeTestConfig {
+  return testSection.read(ctx)
 }
 
-/** The resolved `test` section (parsed again so a missing or lenient section still works). */
-export function testSettings(ctx: TaskContext): ComposeTestConfig {
-  return composeTestConfigSchema.parse(ctx.config.sections.test)
-}
+const serviceFlag = flag.parsed(
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'is not a service name (name one from the compose file, e.g. e2e)'),
+  'the test service (default: config test.service, e2e)',
+  { value: 'NAME' },
+)
 
 /** `20261122T185512Z`: sortable, and valid in a file name on every platform. */
 export function utcStamp(date = new Date()): string {
@@ -39,24 +36,25 @@ export function utcStamp(date = new Date()): string {
  * `compose.test`: `run --rm -T <service> [args…]` on the instance's own network, with the same
  * environment as `compose.up` (so the running services are not recreated) plus
  * `BERTH_ARTIFACTS_DIR=<instance>/<test.artifacts>/<UTC time>`. The service's output is streamed,
- * redacted, line by line; its exit code becomes berth's (through `ctx.state.exitCode`) instead of
+ * redacted, line by line; its exit code becomes berth's (through `ctx.exitCode`) instead of
  * an error, so the report is still printed and evidence still collected.
  */
-export function composeTestStep(output: LogsOutput): Step {
-  return {
+export function composeTestStep(output: LogsOutput) {
+  return defineStep({
     description: "run the stack's test service (compose run --rm) on the instance's network",
     // Runs the tests and writes artifacts: under --dry-run only the plan is printed.
     effect: 'write',
-    plan: (ctx) => `compose run --rm ${serviceName(ctx)} ${ctx.args.positionals.join(' ')}`.trim(),
-    validate(ctx) {
-      serviceName(ctx)
-    },
+    flags: { service: serviceFlag },
+    config: testSection,
+    outputs: [e2eOutput],
+    plan: (ctx) =>
+      `compose run --rm ${ctx.flags.service ?? ctx.settings.service} ${ctx.args.positionals.join(' ')}`.trim(),
     async run(ctx) {
       const session = await composeSession(ctx, 'compose.test')
       assertFilesExist(session.files)
       await assertOwnsProject(session.instance, session.files, 'run tests in')
-      const settings = testSettings(ctx)
-      const service = serviceName(ctx, settings)
+      const settings = ctx.settings
+      const service = ctx.flags.service ?? settings.service
       const artifactsDir = await createArtifactsDir(join(session.instance.path, settings.artifacts))
       const env = composeEnvironment({
         instance: session.instance,
@@ -65,7 +63,7 @@ export function composeTestStep(output: LogsOutput): Step {
         observability: session.config.observability,
         extra: { BERTH_ARTIFACTS_DIR: artifactsDir },
       })
-      const json = ctx.args.flags.json === true
+      const json = ctx.json === true
       // With --json stdout carries only the document: the test's own output goes to stderr.
       const write = (line: string, stream: 'stdout' | 'stderr') =>
         output[json ? 'stderr' : stream].write(`${ctx.redactor.redact(line)}\n`)
@@ -95,25 +93,13 @@ export function composeTestStep(output: LogsOutput): Step {
       }
       ctx.output.e2e = report
       if (exitCode !== 0) {
-        ctx.state.exitCode = exitCode
+        ctx.exitCode = exitCode
         ctx.log.warn(`${service} failed (exit ${exitCode}); artifacts: ${artifactsDir}`)
       } else {
         ctx.log.info(`${service} passed; ${report.files.length} artifact file(s) in ${artifactsDir}`)
       }
     },
-  }
-}
-
-/** `--service NAME`, else `test.service` from the config (default `e2e`). */
-function serviceName(ctx: TaskContext, settings: ComposeTestConfig = testSettings(ctx)): string {
-  const flag = ctx.args.flags.service
-  if (flag === undefined || flag === false) return settings.service
-  if (typeof flag !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flag)) {
-    throw new UsageError(`--service ${JSON.stringify(flag)} is not a service name`, {
-      hint: 'name a service from the compose file, e.g. --service e2e',
-    })
-  }
-  return flag
+  })
 }
 
 /** `<base>/<UTC time>`, made fresh (a second run in the same second gets `-2`, `-3`, …). */

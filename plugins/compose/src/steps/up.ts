@@ -1,7 +1,15 @@
-import type { Step, TaskContext } from '@berth/contract'
+import { defineStep, flag, type TaskContext } from '@berth/contract'
 import { projectResources } from '../engine.js'
+import { composeOutput } from '../outputs.js'
 import { assertComposeOk, runCompose } from '../run.js'
-import { assertFilesExist, type ComposeState, composeSession, composeState, describeFlavour } from './context.js'
+import {
+  assertFilesExist,
+  type ComposeState,
+  composeSession,
+  composeState,
+  composeStateKey,
+  describeFlavour,
+} from './context.js'
 import { assertInertEnv } from './inert-env.js'
 import { assertOwnsProject } from './ownership.js'
 import { tearDownProject } from './teardown.js'
@@ -11,13 +19,11 @@ import { tearDownProject } from './teardown.js'
  * in compose's environment. A failed start of a project that did not exist before is rolled back
  * at once (containers, networks, volumes), whether or not the runner undoes this step.
  */
-export const composeUpStep: Step = {
+export const composeUpStep = defineStep({
   description: "start the instance's compose project (up -d; --build rebuilds images)",
+  flags: { build: flag.boolean('rebuild images before starting') },
+  outputs: [composeOutput],
   async run(ctx) {
-    if (ctx.args.flags['no-up'] === true || ctx.args.flags.up === false) {
-      ctx.log.info('not starting the compose project (--no-up)')
-      return
-    }
     assertInertEnv(ctx.env, ctx.instance ? `${ctx.instance.path}/.env.sandbox` : undefined)
     const session = await composeSession(ctx, 'compose.up')
     assertFilesExist(session.files)
@@ -28,9 +34,9 @@ export const composeUpStep: Step = {
       existedBefore: before.containers.length + before.volumes.length > 0,
       volumesBefore: before.volumes.map((volume) => volume.Name),
     }
-    ctx.state.compose = state
+    composeStateKey.set(ctx, state)
     const command = ['up', '-d', '--remove-orphans']
-    if (ctx.args.flags.build === true) command.push('--build')
+    if (ctx.flags.build === true) command.push('--build')
     command.push(...(session.config.services ?? []))
     ctx.log.info(`starting compose project ${session.project} (${describeFlavour(session)})`)
     const result = await runCompose(command, session.options)
@@ -46,14 +52,13 @@ export const composeUpStep: Step = {
   async undo(ctx) {
     await undoUp(ctx)
   },
-}
+})
 
 /**
  * A project berth just created is removed with everything labelled with it; one that existed
  * before (a restart of an existing sandbox) is only taken down, keeping its volumes and data.
  */
 async function undoUp(ctx: TaskContext): Promise<void> {
-  if (ctx.args.flags['no-up'] === true || ctx.args.flags.up === false) return
   const session = await composeSession(ctx, 'compose.up (undo)', { tolerateRenderError: true })
   if (composeState(ctx)?.existedBefore) {
     ctx.log.info(`stopping compose project ${session.project} (its volumes existed before, so they are kept)`)

@@ -1,5 +1,6 @@
 import type { BerthServices, InstanceRecord, RepoInfo, TaskContext } from '@berth/contract'
 import { makeTestContext, makeTestInstance, type RecordedLog } from '@berth/contract/testing'
+import { composeSection, testSection } from '../../src/schema.js'
 
 export type { RecordedLog }
 
@@ -15,6 +16,8 @@ export interface ContextInput {
   services?: BerthServices
   repo?: RepoInfo
   task?: string
+  /** `--json`. */
+  json?: boolean
 }
 
 /** A plain TaskContext for step tests; `logs` records what the step logged. */
@@ -22,6 +25,8 @@ export function makeContext(input: ContextInput): TaskContext & { logs: Recorded
   return makeTestContext({
     ...input,
     sections: { compose: input.compose },
+    // Parsed by their schemas, defaults filled in, as the runner hands them to steps.
+    config: [composeSection, testSection],
     repo: input.repo ?? { root: input.root, checkout: input.root, isWorktree: false },
   })
 }
