@@ -1,4 +1,4 @@
-import { colour, type Diagnosis, instanceLabel, type Redactor, type Repair, table } from '@berth/contract'
+import { colour, instanceLabel, type Redactor, table } from '@berth/contract'
 import type { CommandSpec } from './commands.js'
 import type { BoundStep } from './runner.js'
 
