@@ -56,6 +56,12 @@ const forceOption: OptionSpec = {
   type: 'boolean',
   description: 'remove even with uncommitted or unpushed work (it is lost)',
 }
+const branchOption: OptionSpec = {
+  type: 'string',
+  value: 'BRANCH',
+  description:
+    "check out the existing BRANCH (local, or the remote's, tracked locally) instead of creating <kind>/<feature>; done keeps it",
+}
 const dryRunOption: OptionSpec = { type: 'boolean', description: 'print what would be done and change nothing' }
 
 export const COMMANDS: CommandSpec[] = [
@@ -67,6 +73,7 @@ export const COMMANDS: CommandSpec[] = [
       "<feature> may be typed as feature/milestone and in any case: 'impl genome/M1' makes ../<project>-impl-genome-m1 on impl/genome-M1.",
     options: {
       slot: slotOption,
+      branch: branchOption,
       'no-up': { type: 'boolean', description: 'create and register only; start later with sandbox up' },
       from: {
         type: 'string',
@@ -87,7 +94,7 @@ export const COMMANDS: CommandSpec[] = [
     path: ['spec'],
     summary: 'worktree ../<project>-spec-<feature> on spec/<feature>; no slot, no containers',
     args: ['<feature>'],
-    options: { from: { type: 'string', value: 'REF', description: 'start the branch from REF' } },
+    options: { branch: branchOption, from: { type: 'string', value: 'REF', description: 'start the branch from REF' } },
     pipeline: 'spec',
     kind: 'spec',
   },

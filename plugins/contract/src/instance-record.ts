@@ -21,6 +21,14 @@ export const instanceRecordSchema = z.object({
   /** Absolute path of the main checkout the instance belongs to. */
   repo: z.string().min(1),
   branch: z.string().optional(),
+  /**
+   * False when the branch was berth's to check out but not its own (`impl x --branch B`, or an
+   * `impl/<name>` that already existed); true when berth created it. berth never deletes a branch
+   * at `done`; only a failed `impl` removes the branch that same run created.
+   */
+  branchCreatedByBerth: z.boolean().optional(),
+  /** The slot profile the instance runs with (`impl --profile P`); absent: the stack as written. */
+  profile: z.string().optional(),
   /** True when berth created the folder (and so may remove it). */
   createdByBerth: z.boolean(),
   createdAt: z.string(),

@@ -9,6 +9,8 @@ import type { RemoveResult } from './remove.js'
 /** The plugin's private data in `ctx.state.worktree`. */
 export interface WorktreeState {
   plan?: WorktreePlan
+  /** `--branch`: check out an existing branch (local or the remote's), never create one. */
+  existingBranch?: boolean
   created?: CreatedWorktree
   check?: RemovalCheck
   removed?: RemoveResult
@@ -55,6 +57,25 @@ export function fromFlag(ctx: TaskContext): string | undefined {
     throw new UsageError('--from needs a value', { hint: 'e.g. --from main, --from v1.2.0 or --from <sha>' })
   }
   return from
+}
+
+/**
+ * `--branch B`: an existing branch (local, or the remote's) the worktree checks out instead of
+ * creating `<kind>/<name>`; undefined when not given. Refuses `--from` with it (exit 2): `--from`
+ * starts a new branch, `--branch` takes one that exists.
+ */
+export function branchFlag(ctx: TaskContext): string | undefined {
+  const branch = ctx.args.flags.branch
+  if (branch === undefined || branch === false) return undefined
+  if (typeof branch !== 'string' || branch.length === 0) {
+    throw new UsageError('--branch needs a value', { hint: 'e.g. --branch feature/agent-work' })
+  }
+  if (fromFlag(ctx) !== undefined) {
+    throw new UsageError('--branch and --from cannot be used together', {
+      hint: '--branch checks out an existing branch as it is; --from starts the new branch <kind>/<name> from REF',
+    })
+  }
+  return branch
 }
 
 /** `spec` or `impl`: from the request, else from the task name. */

@@ -1,6 +1,6 @@
 import { mkdir, rm, rmdir } from 'node:fs/promises'
 import { dirname, relative, sep } from 'node:path'
-import { ConflictError, InterruptedError, type Logger, OperationError } from '@berth/contract'
+import { ConflictError, InterruptedError, type Logger, OperationError, UsageError } from '@berth/contract'
 import { listRemotes, REMOTE_TIMEOUT_MS } from './base.js'
 import { firstLine, runGit } from './git.js'
 import { listWorktrees } from './list.js'
@@ -19,6 +19,11 @@ export interface CreateWorktreeOptions {
   path: string
   /** Branch to check out there; reused when it exists, else created. */
   branch: string
+  /**
+   * `--branch`: the branch must exist, locally or as `<remote>/<branch>` (then a local branch
+   * tracking it is made); a branch found nowhere is a usage error, never created from the base.
+   */
+  existingBranch?: boolean | undefined
   /** `--from REF`: commit, tag or branch to start a new branch from. */
   from?: string | undefined
   /** Configured base branch (else the remote's default branch). */
@@ -66,11 +71,25 @@ export async function createWorktree(options: CreateWorktreeOptions): Promise<Cr
   const existing = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], true)
   let startPoint: string | null = null
   let head: string
+  let trackRemote = false
   if (existing.exitCode === 0) {
     head = firstLine(existing.stdout)
     if (options.from) log.warn(`branch ${branch} already exists: reusing it, --from ${options.from} is ignored`)
     else log.info(`reusing existing branch ${branch} (at ${head.slice(0, 12)})`)
     await assertBranchFree(repoRoot, branch)
+  } else if (options.existingBranch) {
+    const remoteRef = `refs/remotes/${options.remote}/${branch}`
+    const tracked = await git(['rev-parse', '--verify', '--quiet', `${remoteRef}^{commit}`], true)
+    if (tracked.exitCode !== 0) {
+      throw new UsageError(`branch ${branch} exists neither locally nor on ${options.remote}`, {
+        code: 'E_NO_BRANCH',
+        hint: `check the name with \`git branch -a\`; push it first, or drop --branch to create a new branch`,
+        details: { branch },
+      })
+    }
+    startPoint = `${options.remote}/${branch}`
+    head = firstLine(tracked.stdout)
+    trackRemote = true
   } else {
     const start = await resolveStartPoint(options, hasRemote)
     startPoint = start.name
@@ -91,7 +110,14 @@ export async function createWorktree(options: CreateWorktreeOptions): Promise<Cr
       // Recorded before git runs: a `git branch` stopped half-way may have made the branch, and
       // the rollback must then delete it (it did not exist a moment ago).
       createdBranch = true
-      const made = await git(['branch', '--no-track', branch, head], true)
+      // A branch only the remote has is checked out as a local branch tracking it, so its
+      // commits push back there and `done` measures unpushed work against it.
+      const made = await git(
+        trackRemote
+          ? ['branch', '--track', branch, `${options.remote}/${branch}`]
+          : ['branch', '--no-track', branch, head],
+        true,
+      )
       if (made.exitCode !== 0) {
         stopIfInterrupted()
         createdBranch = false // git refused: whatever exists under that name is not ours

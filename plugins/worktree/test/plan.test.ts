@@ -56,6 +56,7 @@ describe('worktree.plan', () => {
         path: join(fx.dir, 'acme-impl-my-feature'),
         repo: fx.repo,
         branch: 'impl/My-Feature',
+        branchCreatedByBerth: true,
         createdByBerth: true,
         createdAt: undefined,
       },

@@ -17,6 +17,7 @@ export const createStep: Step = {
       path: target.path,
       branch,
       from: fromFlag(ctx),
+      existingBranch: state.existingBranch === true,
       baseBranch: config.baseBranch,
       remote: config.remote,
       fetch: config.fetch,
