@@ -41,6 +41,38 @@ describe('what berth setup infers from a compose file', () => {
     assert.match(inferred.notes[0] ?? '', /stride 10: .*slots 0\.\.10 never share a port \(checked\)/)
   })
 
+  test("the gate checks a service's first HTTP port in file order; a port variable's base comes from .env when the file has no default", () => {
+    const inferred = inferConfig(
+      summary([
+        {
+          name: 'web',
+          // ports: ["9000-9001:9000-9001", "${WEB_PORT}:80"] with WEB_PORT=8088 in .env
+          fixed: [{ ports: [9000, 9001], target: '9000-9001', index: 0 }],
+          parameterised: [{ variable: 'WEB_PORT', default: 8088, defaultFrom: '.env', target: '80', index: 1 }],
+        },
+        {
+          name: 'metrics',
+          fixed: [
+            { ports: [9100], target: '9100', index: 1 },
+            { ports: [9200], target: '9200', index: 0 },
+          ],
+        },
+      ]),
+      10,
+      problems,
+    )
+    assert.equal(inferred.ports.WEB_PORT?.base, 8088)
+    assert.match(inferred.ports.WEB_PORT?.reason ?? '', /WEB_PORT=8088 in \.env/)
+    const check = (name: string) => inferred.checks.find((c) => c.check.name === name)?.check
+    assert.equal(
+      check('web')?.http,
+      'http://127.0.0.1:${WEB_PORT}/',
+      'port 80 serves HTTP: it is checked, not the range',
+    )
+    assert.equal(check('metrics')?.tcp, '${METRICS_9200_PORT}', 'no HTTP port: the first in the file')
+    assert.equal(inferred.urlPortVar, 'WEB_PORT')
+  })
+
   test('a range becomes one entry with count, and the stride is at least the count', () => {
     const inferred = inferConfig(
       summary([{ name: 'ftp', fixed: [{ ports: [21000, 21001, 21002], target: '21000-21002' }] }]),

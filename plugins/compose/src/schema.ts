@@ -56,6 +56,13 @@ export const composeRenderSchema = z
       .string()
       .regex(/^[0-9a-fA-F.:]+$/, 'must be an IP address, e.g. 127.0.0.1')
       .default('127.0.0.1'),
+    /**
+     * Give each instance its own tag of the images the compose files build (`image:` next to
+     * `build:`, and every service that runs the same image): `myapp:dev` -> `myapp:dev-<instance id>`.
+     * Unset, instances share built images (fast, nothing left behind) and rendering warns that one
+     * instance's rebuild changes what the others start next; `false` shares them without the warning.
+     */
+    instanceImages: z.boolean().optional(),
   })
   .prefault({})
 

@@ -7,6 +7,7 @@ import type { PublishedHostPorts } from '@berth/contract'
 import { makeTestInstance } from '@berth/contract/testing'
 import {
   composeConfigSchema,
+  describeCompose,
   formatRendered,
   loadComposeModel,
   parseComposeText,
@@ -137,6 +138,27 @@ volumes:
     assert.equal(worker.depends_on, undefined, 'extends never inherits depends_on')
   })
 
+  test("setup's reading: each port in file order, a variable's value from its default, else from the project's .env", () => {
+    const sub = join(dir, 'described')
+    mkdirSync(sub, { recursive: true })
+    writeFileSync(join(sub, '.env'), 'WEB_PORT=8088\n')
+    writeFileSync(
+      join(sub, 'compose.yaml'),
+      `services:
+  web:
+    image: web
+    ports: ["9000-9001:9000-9001", "\${WEB_PORT}:80", "\${ADMIN_PORT:-8081}:81", "\${NOWHERE}:82"]
+`,
+    )
+    const web = describeCompose([join(sub, 'compose.yaml')]).services.find((s) => s.name === 'web')
+    assert.deepEqual(web?.fixed, [{ ports: [9000, 9001], target: '9000-9001', index: 0 }])
+    assert.deepEqual(web?.parameterised, [
+      { variable: 'WEB_PORT', default: 8088, defaultFrom: '.env', target: '80', index: 1 },
+      { variable: 'ADMIN_PORT', default: 8081, defaultFrom: 'default', target: '81', index: 2 },
+      { variable: 'NOWHERE', default: undefined, defaultFrom: undefined, target: '82', index: 3 },
+    ])
+  })
+
   test('an invalid file is a usage error naming the file and line', () => {
     assert.throws(
       () => parseComposeText('services:\n  api:\n    image: [unclosed\n', 'compose.yaml'),
@@ -254,6 +276,46 @@ networks:
     })
     assert.deepEqual(result.doc.networks, { edge: {} })
     assert.ok(result.warnings.some((line) => /volume "shared" is external/.test(line)))
+  })
+
+  test('an image the files build is shared with a warning, tagged per instance with instanceImages, and shared silently when it is false', () => {
+    const text = `services:
+  web:
+    build: ./web
+    image: myapp-web:dev
+  worker:
+    image: myapp-web:dev
+  tool:
+    build: ./tool
+    image: registry.local:5000/tool
+  db:
+    image: postgres:15
+`
+    const shared = render(text)
+    const servicesOf = (result: ReturnType<typeof render>) =>
+      result.doc.services as Record<string, Record<string, unknown>>
+    assert.equal(servicesOf(shared).web?.image, 'myapp-web:dev')
+    const warned = shared.warnings.filter((line) => line.includes('shared by every instance'))
+    assert.deepEqual(
+      warned.map((line) => line.split(' ')[1]),
+      ['myapp-web:dev', 'registry.local:5000/tool'],
+      'one warning per built image, none for an image nothing builds',
+    )
+
+    const own = render(text, { instanceImages: true })
+    assert.equal(servicesOf(own).web?.image, 'myapp-web:dev-${INSTANCE_ID}')
+    assert.equal(
+      servicesOf(own).worker?.image,
+      'myapp-web:dev-${INSTANCE_ID}',
+      'a service running the built image follows it',
+    )
+    assert.equal(servicesOf(own).tool?.image, 'registry.local:5000/tool:latest-${INSTANCE_ID}')
+    assert.equal(servicesOf(own).db?.image, 'postgres:15')
+    assert.equal(own.warnings.filter((line) => line.includes('shared by every instance')).length, 0)
+
+    const silent = render(text, { instanceImages: false })
+    assert.equal(servicesOf(silent).web?.image, 'myapp-web:dev')
+    assert.equal(silent.warnings.filter((line) => line.includes('shared by every instance')).length, 0)
   })
 
   test('gives every service the identity — also one that lists no environment — merging its own telemetry attributes', () => {

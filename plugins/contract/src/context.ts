@@ -76,10 +76,23 @@ export interface BerthServices {
 /** What one compose service declares that berth's setup reads (compose plugin's `describeCompose`). */
 export interface ComposeServiceSummary {
   name: string
-  /** Published ports with a fixed host port (one port, or a range's in order) and the container port. */
-  fixed: { ports: number[]; target: string }[]
-  /** Published ports written with a variable (`${API_PORT:-8000}`): its name, literal default, container port. */
-  parameterised: { variable: string; default?: number | undefined; target: string }[]
+  /**
+   * Published ports with a fixed host port (one port, or a range's in order) and the container port;
+   * `index` is the entry's position in the service's `ports` list.
+   */
+  fixed: { ports: number[]; target: string; index?: number }[]
+  /**
+   * Published ports written with a variable (`${API_PORT:-8000}`): its name, its value (the literal
+   * default, else the project's `.env`, as compose would read it — `defaultFrom` says which),
+   * container port, and position in the service's `ports` list.
+   */
+  parameterised: {
+    variable: string
+    default?: number | undefined
+    defaultFrom?: 'default' | '.env' | undefined
+    target: string
+    index?: number
+  }[]
   /** A healthcheck that is not disabled. */
   healthcheck: boolean
   image?: string | undefined

@@ -75,7 +75,7 @@ export function inferConfig(
       }
       ports[entry.variable] = {
         base,
-        reason: `${service.name} already publishes \${${entry.variable}}${entry.default === undefined ? ` (no default: base = its container port ${base})` : ''}`,
+        reason: `${service.name} already publishes \${${entry.variable}}${entry.default === undefined ? ` (no default: base = its container port ${base})` : entry.defaultFrom === '.env' ? ` (${entry.variable}=${base} in .env)` : ''}`,
       }
       portVariable.set(`${service.name}#p${index}`, entry.variable)
     }
@@ -157,11 +157,25 @@ function gateCheck(service: ComposeServiceSummary, portVariable: Map<string, str
       },
     ]
   }
-  const fixed = service.fixed[0]
-  const parameterised = service.parameterised[0]
-  const variable = portVariable.get(fixed ? `${service.name}#f0` : `${service.name}#p0`)
-  const target = fixed?.target ?? parameterised?.target
-  if (!variable || target === undefined) return []
+  // The service's published ports in file order; the first that looks like HTTP, else the first.
+  const entries = [
+    ...service.fixed.map((entry, n) => ({
+      key: `${service.name}#f${n}`,
+      target: entry.target,
+      index: entry.index ?? n,
+    })),
+    ...service.parameterised.map((entry, n) => ({
+      key: `${service.name}#p${n}`,
+      target: entry.target,
+      index: entry.index ?? n,
+    })),
+  ]
+    .filter((entry) => portVariable.has(entry.key))
+    .sort((a, b) => a.index - b.index)
+  const chosen = entries.find((entry) => HTTP_PORTS.has(entry.target)) ?? entries[0]
+  if (!chosen) return []
+  const variable = portVariable.get(chosen.key) as string
+  const target = chosen.target
   const http = HTTP_PORTS.has(target) || HTTP_IMAGES.test(service.image ?? '')
   if (http) {
     return [

@@ -13,7 +13,7 @@ import { envFilePaths } from './identity.js'
 import { formatRendered, type RenderChange, type RenderedPort, renderModel } from './render.js'
 
 /** Bumped when rendering changes, so cached renders of an older berth are not reused. */
-const RENDER_VERSION = 1
+const RENDER_VERSION = 2
 
 /** Where an instance's rendered compose file lives, inside its checkout. */
 export const RENDERED_FILE = join('.sandbox', 'compose.yaml')
@@ -89,6 +89,7 @@ export async function renderInstanceCompose(
       variables,
       nameHostPorts: ctx.services.nameHostPorts,
       envFileTelemetry: (_name, settings) => envFileTelemetry(settings, projectDir, envFiles),
+      instanceImages: config.render.instanceImages,
     })
     const header = [
       `Rendered by berth from ${files.map((file) => shown(file, instance.path)).join(', ')} (the instance's values come from .env.sandbox).`,

@@ -26,6 +26,16 @@ export interface RenderOptions {
   nameHostPorts?: ((published: PublishedHostPorts[]) => (string[] | undefined)[]) | undefined
   /** What the service's env files say about the telemetry variables (read by the caller). */
   envFileTelemetry: (service: string, settings: Mapping) => EnvFileTelemetry
+  /** Tag the images the files build per instance (`compose.render.instanceImages`). */
+  instanceImages?: boolean | undefined
+}
+
+/** `myapp:dev` -> `myapp:dev-${INSTANCE_ID}`; `myapp` -> `myapp:latest-${INSTANCE_ID}`; digests stay. */
+function instanceImage(image: string): string | undefined {
+  if (image.includes('@')) return undefined
+  const slash = image.lastIndexOf('/')
+  const colon = image.lastIndexOf(':')
+  return colon > slash ? `${image}-\${INSTANCE_ID}` : `${image}:latest-\${INSTANCE_ID}`
 }
 
 /** One thing rendering changed, for `berth compose config` and the progress log. */
@@ -76,6 +86,14 @@ export function renderModel(model: ComposeModel, options: RenderOptions): Render
   const services: Mapping = {}
   const droppedNames: string[] = []
 
+  // Images the files build: a fixed tag is shared by every instance's build of it.
+  const built = new Set(
+    Object.values(model.services)
+      .filter((service) => service.build !== undefined && typeof service.image === 'string')
+      .map((service) => service.image as string),
+  )
+  const warnedImages = new Set<string>()
+
   const fixed = collectFixedPorts(model, options)
   const names = options.nameHostPorts?.(fixed.map((entry) => entry.published)) ?? []
   const nameOf = new Map(fixed.map((entry, index) => [entry.id, names[index]]))
@@ -87,6 +105,18 @@ export function renderModel(model: ComposeModel, options: RenderOptions): Render
       droppedNames.push(`${name} (${String(service.container_name)})`)
       changes.push({ subject, change: `container_name ${JSON.stringify(service.container_name)} dropped` })
       delete service.container_name
+    }
+    if (typeof service.image === 'string' && built.has(service.image)) {
+      const own = options.instanceImages ? instanceImage(service.image) : undefined
+      if (own) {
+        changes.push({ subject, change: `image ${service.image} -> ${own}` })
+        service.image = own
+      } else if (options.instanceImages === undefined && !warnedImages.has(service.image)) {
+        warnedImages.add(service.image)
+        warnings.push(
+          `image ${service.image} is built by the compose files and shared by every instance: a rebuild in one instance changes what the others start next (compose.render.instanceImages: true gives each instance its own tag)`,
+        )
+      }
     }
     if (service.ports !== undefined) {
       service.ports = toList(service.ports).map((entry, index) => {
