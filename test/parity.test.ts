@@ -119,3 +119,67 @@ describe('a sandbox on an existing branch', () => {
     assert.equal(registry(p.home).instances.length, 0)
   })
 })
+
+describe('cleaning up every instance', () => {
+  test('sandbox destroy --all removes every instance it safely can, keeps the one with unpushed work and says why (exit 3); --dry-run changes nothing', async () => {
+    const p = await itemsProject('all', { slots: { pool: [1, 2, 3] } })
+    const ids = ['a', 'b', 'c'].map((feature) => p.id(feature))
+    for (const feature of ['a', 'b', 'c']) {
+      const made = await p.run(['impl', feature])
+      assert.equal(made.code, 0, made.stderr)
+    }
+    const keep = join(p.dir, `${p.project}-impl-c`)
+    writeFileSync(join(keep, 'www/index.html'), 'work in progress\n')
+    await git(keep, 'commit', '-q', '-am', 'not pushed yet')
+    const running = async (id: string) => (await projectObjects(id)).containers.length
+
+    const planned = await p.run(['sandbox', 'destroy', '--all', '--dry-run', '--json'])
+    assert.equal(planned.code, 3, planned.stderr)
+    assert.equal(planned.json.all.dryRun, true)
+    assert.deepEqual(planned.json.all.went.map((e: { id: string }) => e.id).sort(), ids.slice(0, 2))
+    assert.deepEqual(
+      planned.json.all.stayed.map((e: { id: string }) => e.id),
+      [ids[2]],
+    )
+    assert.match(planned.json.all.stayed[0].reason, /unpushed/)
+    assert.equal(registry(p.home).instances.length, 3)
+    for (const id of ids) assert.ok((await running(id)) > 0, `${id} still runs after --dry-run`)
+    for (const feature of ['a', 'b', 'c']) assert.ok(existsSync(join(p.dir, `${p.project}-impl-${feature}`)))
+
+    const destroyed = await p.run(['sandbox', 'destroy', '--all', '--json'])
+    assert.equal(destroyed.code, 3, destroyed.stderr)
+    assert.equal(destroyed.json.ok, false)
+    assert.deepEqual(destroyed.json.all.went.map((e: { id: string }) => e.id).sort(), ids.slice(0, 2))
+    const stayed = destroyed.json.all.stayed[0]
+    assert.equal(stayed.id, ids[2])
+    assert.equal(stayed.exitCode, 3)
+    assert.match(stayed.reason, /unpushed/)
+    assert.match(stayed.hint, /--force/)
+    for (const id of ids.slice(0, 2)) assert.equal(await running(id), 0)
+    assert.equal(existsSync(join(p.dir, `${p.project}-impl-a`)), false)
+    assert.equal(existsSync(join(p.dir, `${p.project}-impl-b`)), false)
+    assert.ok((await running(ids[2]!)) > 0, 'the kept instance still runs')
+    assert.ok(existsSync(keep))
+    assert.deepEqual(
+      registry(p.home).instances.map((r) => r.id),
+      [ids[2]],
+    )
+
+    // done --all says the same for humans; with --force the last one goes too.
+    const told = await p.run(['done', '--all'])
+    assert.equal(told.code, 3, told.stderr)
+    assert.match(told.stdout, /kept\s+\S+-impl-c slot \d: [\s\S]*unpushed/)
+    assert.match(told.stdout, /0 removed, 1 kept/)
+    const forced = await p.run(['done', '--all', '--force', '--json'])
+    assert.equal(forced.code, 0, forced.stderr)
+    assert.deepEqual(
+      forced.json.all.went.map((e: { id: string }) => e.id),
+      [ids[2]],
+    )
+    assert.equal(registry(p.home).instances.length, 0)
+    assert.equal(await running(ids[2]!), 0)
+    const nothing = await p.run(['done', '--all'])
+    assert.equal(nothing.code, 0, nothing.stderr)
+    assert.match(nothing.stdout, /nothing to remove/)
+  })
+})

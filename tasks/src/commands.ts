@@ -28,6 +28,11 @@ export interface CommandSpec {
   /** Pipeline entries left out when a boolean flag is set, e.g. `{ 'no-up': ['@stack.up'] }`. */
   drop?: Record<string, string[]>
   /**
+   * `--all`: run the command for every instance of the project, each as its own run (see all.ts).
+   * `name-required`: without --all the `[name]` argument must be given.
+   */
+  allOption?: 'name-optional' | 'name-required'
+  /**
    * Error codes after which the completed steps are kept rather than undone: `sandbox up` and
    * `local-prod up` start a persistent stack, which stays up for inspection when its gate fails.
    */
@@ -61,6 +66,11 @@ const branchOption: OptionSpec = {
   value: 'BRANCH',
   description:
     "check out the existing BRANCH (local, or the remote's, tracked locally) instead of creating <kind>/<feature>; done keeps it",
+}
+const allOption: OptionSpec = {
+  type: 'boolean',
+  description:
+    'every instance of this project (not local-prod), each as safely as one at a time; reports what went and what stayed (exit 3 when some stayed for unsaved work, 1 when one failed)',
 }
 const dryRunOption: OptionSpec = { type: 'boolean', description: 'print what would be done and change nothing' }
 
@@ -101,9 +111,12 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ['done'],
     summary: 'refuse on unsaved work unless --force; stop, remove volumes, remove the worktree, release the slot',
-    args: ['<name>'],
-    options: { force: forceOption, 'dry-run': dryRunOption },
+    args: ['[name]?'],
+    options: { force: forceOption, 'dry-run': dryRunOption, all: allOption },
     pipeline: 'done',
+    allOption: 'name-required',
+    details:
+      'done --all removes every instance of this project one by one: one with unsaved work stays (unless --force) and the others still go; the report lists both. Exit 0 when all went, 3 when some stayed for a conflict (unsaved work, a folder berth did not create), 1 when a removal failed.',
   },
   {
     path: ['worktrees'],
@@ -156,9 +169,12 @@ export const COMMANDS: CommandSpec[] = [
   {
     path: ['sandbox', 'destroy'],
     summary: 'stop the stack, remove its volumes, release the slot, remove the worktree berth made',
+    args: ['[name]?'],
     details:
-      "A clone registered with sandbox init is not berth's to delete: use --keep-worktree (or --force to delete it anyway).",
+      "Acts on the instance named, else the one containing the current folder. A clone registered with sandbox init is not berth's to delete: use --keep-worktree (or --force to delete it anyway). --all: every instance of this project one by one (not local-prod); one with unsaved work stays unless --force, the others still go. Exit 0 when all went, 3 when some stayed for a conflict, 1 when a removal failed.",
+    allOption: 'name-optional',
     options: {
+      all: allOption,
       force: forceOption,
       'keep-worktree': { type: 'boolean', description: 'keep the folder' },
       'dry-run': dryRunOption,

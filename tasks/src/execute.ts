@@ -14,6 +14,7 @@ import {
   type TaskRequest,
   UsageError,
 } from '@berth/contract'
+import { executeAll } from './all.js'
 import { detectRepo } from './builtin/git.js'
 import type { CommandSpec } from './commands.js'
 import { findConfig, parseCore, resolveConfig } from './config/load.js'
@@ -40,7 +41,9 @@ function buildRequest(invocation: Invocation): TaskRequest {
   const { command, positionals, flags } = invocation
   const slotArg = command.args?.[0] === '<slot>' ? parseSlot(positionals[0], 'slot') : undefined
   const name =
-    command.args?.[0]?.startsWith('<name') || command.args?.[0]?.startsWith('<feature')
+    command.args?.[0]?.startsWith('<name') ||
+    command.args?.[0]?.startsWith('[name]') ||
+    command.args?.[0]?.startsWith('<feature')
       ? positionals[0]
       : typeof flags.name === 'string'
         ? flags.name
@@ -178,6 +181,14 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
     }
     const { flags } = invocation
     const flagValues = parseFlagValues(flags, stepFlags, command.path)
+    if (command.allOption) {
+      if (flags.all === true) return await executeAll(command, flags, invocation.positionals, cwd)
+      if (command.allOption === 'name-required' && invocation.positionals.length === 0) {
+        throw new UsageError('missing <name>', {
+          hint: `usage: berth ${command.path.join(' ')} <name>, or --all for every instance of this project`,
+        })
+      }
+    }
     const request = buildRequest(invocation)
     const home = berthHome()
     assertUsableHome(home)

@@ -7,7 +7,7 @@ const SHELLS = ['bash', 'zsh', 'fish'] as const
 type Shell = (typeof SHELLS)[number]
 
 /** Commands whose first argument is a registered instance name. */
-const TAKES_INSTANCE = COMMANDS.filter((c) => c.args?.[0]?.startsWith('<name')).map((c) => c.path.join(' '))
+const TAKES_INSTANCE = COMMANDS.filter((c) => /^(<name|\[name\])/.test(c.args?.[0] ?? '')).map((c) => c.path.join(' '))
 
 /** Flags a command's pipeline steps declare (loaded plugins and config); none by default. */
 type StepFlagNames = (command: CommandSpec) => string[]
