@@ -75,10 +75,9 @@ export function inferredConfig(project: string, files: string[], inferred: Infer
   )
   const checks = inferred.checks.map(({ check, reason }) => `      // ${reason}\n      ${literal(check)},`)
   return `${HEAD}
-// Written by 'berth setup' from ${files.join(', ')}: your compose files stay as they are. berth
-// renders them per instance (.sandbox/compose.yaml, see 'berth compose config'): each published
-// host port becomes this instance's port on 127.0.0.1, container_name goes, and every service gets
-// INSTANCE_ID, SLOT_NUMBER, OTEL_RESOURCE_ATTRIBUTES and berth.* labels.
+${commentLines(
+  `Written by 'berth setup' from ${files.join(', ')}: your compose files stay as they are. berth renders them per instance (.sandbox/compose.yaml, see 'berth compose config'): each published host port becomes this instance's port on 127.0.0.1, container_name goes, and every service gets INSTANCE_ID, SLOT_NUMBER, OTEL_RESOURCE_ATTRIBUTES and berth.* labels.`,
+)}
 export default {
   // Folder prefix and compose project prefix: ../${project}-impl-<feature>
   project: '${project}',
@@ -115,4 +114,19 @@ function literal(value: unknown): string {
   }
   if (typeof value === 'string') return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
   return String(value)
+}
+
+/** `text` as `// ` comment lines of at most 100 characters, broken between words. */
+function commentLines(text: string, width = 100): string {
+  const lines: string[] = []
+  let line = '//'
+  for (const word of text.split(' ')) {
+    if (line.length + 1 + word.length > width && line !== '//') {
+      lines.push(line)
+      line = '//'
+    }
+    line += ` ${word}`
+  }
+  lines.push(line)
+  return lines.join('\n')
 }
