@@ -22,6 +22,7 @@ import { collectStepFlags, parseFlagValues, type StepFlag, stepFlagOptions } fro
 import { commandHelp } from './help.js'
 import { interruptedError, watchInterrupts } from './interrupts.js'
 import { createLogger, renderError } from './output.js'
+import { documentHelpLines, documentKeys } from './outputs.js'
 import { type Invocation, parseInvocation } from './parse.js'
 import { bindPipeline, checkStepRefs, expandPipeline, resolvePipelines } from './pipelines.js'
 import { loadPlugins } from './plugins.js'
@@ -174,7 +175,12 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
     }
     const { repo, config, plugins, pipelines, stepFlags } = loaded
     loadedPlugins = plugins
-    const invocation = parseInvocation(argv, command, stepFlagOptions(stepFlags))
+    const invocation = parseInvocation(
+      argv,
+      command,
+      stepFlagOptions(stepFlags),
+      documentHelpLines(documentKeys(loaded.steps)),
+    )
     if ('help' in invocation) {
       process.stdout.write(invocation.help)
       return 0

@@ -55,13 +55,18 @@ export function rootHelp(version: string): string {
  * A command's help: its own options, then the flags its pipeline's steps declare (each with the
  * steps that read it), then the global ones.
  */
-export function commandHelp(command: CommandSpec, stepOptions: Record<string, OptionSpec> = {}): string {
+export function commandHelp(
+  command: CommandSpec,
+  stepOptions: Record<string, OptionSpec> = {},
+  documentLines: string[] = [],
+): string {
   const lines = [`Usage: ${usage(command, stepOptions)}`, '', command.summary]
   if (command.details) lines.push('', command.details)
   if (command.options && Object.keys(command.options).length > 0)
     lines.push('', 'Options:', ...optionLines(command.options))
   if (Object.keys(stepOptions).length > 0) lines.push('', 'Options of its steps:', ...optionLines(stepOptions))
   lines.push('', 'Global options:', ...optionLines(GLOBAL_OPTIONS))
+  lines.push(...documentLines)
   return `${lines.join('\n')}\n`
 }
 

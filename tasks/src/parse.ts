@@ -70,6 +70,7 @@ export function parseInvocation(
   argv: string[],
   command: CommandSpec,
   stepOptions: Record<string, OptionSpec> = {},
+  documentLines: string[] = [],
 ): Invocation | { help: string } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {}
   for (const [name, option] of Object.entries<OptionSpec>({ ...GLOBAL_OPTIONS, ...stepOptions, ...command.options })) {
@@ -83,7 +84,7 @@ export function parseInvocation(
       hint: `run 'berth ${command.path.join(' ')} --help' for its options`,
     })
   }
-  if (parsed.values.help) return { help: commandHelp(command, stepOptions) }
+  if (parsed.values.help) return { help: commandHelp(command, stepOptions, documentLines) }
   const positionals = dropCommandWords(parsed.positionals, command.path)
   const required = (command.args ?? []).filter((a) => !a.endsWith('?'))
   const variadic = (command.args ?? []).some((a) => a.includes('...'))
