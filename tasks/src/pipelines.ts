@@ -12,11 +12,23 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   // the instance and its claimed ports, ports.check proves them free and sets them for the task,
   // env.write (or env.read) carries them in .env.sandbox. compose.afterUp: migrations and seeds,
   // after the start and before the gate that needs them.
-  'stack.up': ['compose.lint', 'compose.render', 'secrets.load', 'compose.up', 'compose.afterUp', 'gate.wait'],
+  // profiles.apply: the instance's slot profile (scales, compose profiles, its values) for the
+  // render, compose and the gate.
+  'stack.up': [
+    'profiles.apply',
+    'compose.lint',
+    'compose.render',
+    'secrets.load',
+    'compose.up',
+    'compose.afterUp',
+    'hostServices.check',
+    'gate.wait',
+  ],
   // `registry.lock`: one operation per instance, taken before the first change (see registry).
   spec: ['worktree.plan', 'registry.lock', 'registry.claim', 'worktree.create'],
   impl: [
     'worktree.plan',
+    'profiles.select',
     'registry.lock',
     'registry.claim',
     'worktree.create',
@@ -35,9 +47,9 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   ],
   worktrees: ['worktree.list'],
   'sandbox.init': ['instance.detect', 'registry.lock', 'registry.claim', 'ports.check', 'env.write'],
-  'sandbox.up': ['registry.resolve', 'registry.lock', 'env.read', 'ports.check', '@stack.up'],
+  'sandbox.up': ['registry.resolve', 'registry.lock', 'profiles.select', 'env.read', 'ports.check', '@stack.up'],
   'sandbox.down': ['registry.resolve', 'registry.lock', 'env.read', 'compose.beforeDown', 'compose.down'],
-  'sandbox.status': ['registry.resolve', 'env.read', 'compose.status'],
+  'sandbox.status': ['registry.resolve', 'env.read', 'profiles.apply', 'compose.status'],
   'sandbox.list': ['registry.list', 'instance.summary', 'compose.list'],
   'sandbox.logs': ['registry.resolve', 'env.read', 'compose.logs'],
   'sandbox.destroy': [
@@ -51,7 +63,7 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
     'registry.release',
   ],
   // secrets.load: postgres/redis checks log in with the instance's secrets.
-  gate: ['registry.resolve', 'env.read', 'secrets.load', 'gate.wait'],
+  gate: ['registry.resolve', 'env.read', 'profiles.apply', 'secrets.load', 'gate.wait'],
   'local-prod.init': ['instance.detect', 'registry.lock', 'registry.claim', 'ports.check', 'env.write'],
   'local-prod.up': ['registry.resolve', 'registry.lock', 'env.read', 'ports.check', '@stack.up'],
   'local-prod.down': ['registry.resolve', 'registry.lock', 'env.read', 'compose.beforeDown', 'compose.down'],
@@ -71,10 +83,10 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   'config.show': ['config.show'],
   'config.schema': ['config.schema'],
   doctor: ['doctor.run'],
-  'test.e2e': ['registry.resolve', 'registry.lock', 'env.read', 'secrets.load', 'compose.test'],
+  'test.e2e': ['registry.resolve', 'registry.lock', 'env.read', 'profiles.apply', 'secrets.load', 'compose.test'],
   // secrets.load: the redactor learns the values, so the command's output never shows them.
   exec: ['registry.resolve', 'registry.lock', 'env.read', 'secrets.load', 'compose.exec'],
-  'compose.config': ['registry.resolve', 'env.read', 'compose.render'],
+  'compose.config': ['registry.resolve', 'env.read', 'profiles.apply', 'compose.render'],
   evidence: ['registry.resolve', 'env.read', 'evidence.collect'],
   'shared.init': ['shared.init'],
   'shared.status': ['shared.status'],

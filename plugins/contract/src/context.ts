@@ -71,6 +71,18 @@ export interface BerthServices {
   describeCompose?(files: string[]): ComposeSummary
   /** What makes a port layout collide over slots 0..maxSlot; [] when sound (ports plugin). */
   portLayoutProblems?(layout: Record<string, unknown>, maxSlot: number): string[]
+  /**
+   * The slot profile an instance runs: its recorded one, else the config's default; undefined
+   * when it runs the stack as written (profiles plugin).
+   */
+  instanceProfile?(instance: Pick<InstanceRecord, 'profile'>): InstanceProfile | undefined
+  /** Records (or with undefined, clears) the profile of a registered instance (registry plugin). */
+  recordProfile?(id: string, profile: string | undefined): Promise<void>
+  /**
+   * The host services instances of `kind` reach through `host.docker.internal` (hostServices
+   * plugin): undefined when that kind gets no host gateway at all, [] when it does but lists none.
+   */
+  hostServices?(kind: InstanceRecord['kind']): HostService[] | undefined
 }
 
 /** What one compose service declares that berth's setup reads (compose plugin's `describeCompose`). */
@@ -97,6 +109,26 @@ export interface ComposeServiceSummary {
   healthcheck: boolean
   image?: string | undefined
   containerName?: string | undefined
+}
+
+/** A slot profile as the steps that apply it see it (profiles plugin's `instanceProfile`). */
+export interface InstanceProfile {
+  name: string
+  /** Containers per compose service (0: left out). */
+  scale: Record<string, number>
+  /** Compose profiles it turns on. */
+  composeProfiles: string[]
+  /** Non-secret values for compose and the gate (`WORKERS: "4"`). */
+  env: Record<string, string>
+  /** The slots that can run it; absent: any pool slot. */
+  slots?: number[]
+}
+
+/** A service running natively on the host that an instance's containers reach as `host.docker.internal`. */
+export interface HostService {
+  name: string
+  /** Its port on the host (checked on 127.0.0.1 by doctor and the optional gate check). */
+  port: number
 }
 
 /** The user's compose files as berth's setup reads them. */

@@ -158,7 +158,11 @@ export function resolveCheck(
   const http = { ...base, url: parsed.value, target: parsed.value, status: check.expect?.status }
   const expect = check.expect
   if (expect && (expect.minItems !== undefined || expect.path !== undefined || expect.equals !== undefined)) {
-    return { ...http, kind: 'json', path: expect.path, minItems: expect.minItems, equals: expect.equals }
+    const minItems =
+      typeof expect.minItems === 'string'
+        ? countOf(check, substitute(check, 'expect.minItems', expect.minItems, env))
+        : expect.minItems
+    return { ...http, kind: 'json', path: expect.path, minItems, equals: expect.equals }
   }
   return { ...http, kind: 'http' }
 }
@@ -175,6 +179,15 @@ function resolveAddress(
   const parsed = parseTcpTarget(text)
   if (!parsed.ok) throw badTarget(check, field, text, parsed.message, String(target))
   return parsed.value
+}
+
+/** `expect.minItems` after `${VAR}`: a whole number, else exit 2 naming the check. */
+function countOf(check: GateCheckConfig, text: string): number {
+  if (/^\d{1,6}$/.test(text.trim())) return Number(text.trim())
+  throw new UsageError(`gate check "${check.name}": expect.minItems is "${text}", not a whole number`, {
+    hint: "set the variable it names to a count, e.g. WORKERS=4 in the slot profile's env",
+    details: { check: check.name },
+  })
 }
 
 function substitute(

@@ -9,8 +9,17 @@ export const DEFAULT_GATE_TIMEOUT_SECONDS = 120
 export const gateExpectSchema = z.strictObject({
   /** Accepted statuses; default 200-399. */
   status: z.array(z.number().int().min(100).max(599)).min(1).optional(),
-  /** The value at `path` (or the whole document) is an array with at least this many items. */
-  minItems: z.number().int().min(0).optional(),
+  /**
+   * The value at `path` (or the whole document) is an array with at least this many items: a
+   * number, or `"${VAR}"` read from the instance's environment when the gate runs (e.g. a slot
+   * profile's `WORKERS`, so the check expects what the profile runs).
+   */
+  minItems: z
+    .union([
+      z.number().int().min(0),
+      z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, 'must be a number or one variable, e.g. "${WORKERS}"'),
+    ])
+    .optional(),
   /** Dot path into the JSON body, e.g. `data.workers` or `items.0.state`. */
   path: z.string().min(1).optional(),
   /** The value at `path` deep-equals this. */

@@ -3,6 +3,7 @@ import {
   definePlugin,
   defineState,
   defineStep,
+  type InstanceProfile,
   type InstanceRecord,
   instanceOutput,
   OperationError,
@@ -30,7 +31,7 @@ import {
 import { describeBlocks, listPorts, overlappingClaims } from './overlap.js'
 import { sameRepository } from './repository.js'
 import { resolveByCwd, resolveByName } from './resolve.js'
-import { type StoredInstance, slotsSection } from './schema.js'
+import { type SlotsConfig, type StoredInstance, slotsSection } from './schema.js'
 import { slotTable } from './slots.js'
 import { readRegistry, registryPaths, type StoreOptions, updateRegistry } from './store.js'
 import { describeUpgrade } from './upgrade.js'
@@ -123,6 +124,18 @@ export function registryPlugin(): Plugin {
       maxSlot: () => slotsOf(ctx).max,
       listInstances: async () => (await projectInstances(ctx)).map(publicRecord),
       machineInstances: async () => (await readRegistry(ctx.home, storeOptions(ctx))).instances.map(publicRecord),
+      recordProfile: async (id, profile) => {
+        await updateRegistry(
+          ctx.home,
+          (registry) => {
+            const record = registry.instances.find((r) => r.id === id)
+            if (!record) return
+            if (profile === undefined) delete record.profile
+            else record.profile = profile
+          },
+          storeOptions(ctx),
+        )
+      },
     }),
     async diagnose(ctx) {
       const { file } = registryPaths(ctx.home)
@@ -180,7 +193,7 @@ export function registryPlugin(): Plugin {
         async run(ctx) {
           if (!ctx.instance) throw new OperationError('registry.claim needs an instance planned by an earlier step')
           const result = await claimSlot(ctx.home, ctx.instance, {
-            slots: ctx.settings,
+            slots: profileSlots(ctx.settings, ctx.services.instanceProfile?.(ctx.instance)),
             slot: ctx.request.slot,
             slotPorts: ctx.services.slotPorts,
             probePorts: ctx.services.probePorts,
@@ -353,4 +366,20 @@ async function resolveNamed(ctx: TaskContext, instances: StoredInstance[], name:
       details: { elsewhere: elsewhere.map(publicRecord) },
     })
   }
+}
+
+/**
+ * The slots an instance may claim: its profile's `slots` (instead of the pool) when it has them,
+ * each within 1..max and not reserved, else the configured pool.
+ */
+function profileSlots(slots: SlotsConfig, profile: InstanceProfile | undefined): SlotsConfig {
+  if (!profile?.slots) return slots
+  const bad = profile.slots.filter((slot) => slot > slots.max || slots.reserved.includes(slot))
+  if (bad.length > 0) {
+    throw new UsageError(
+      `profiles.${profile.name}.slots: slot ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} outside 1..${slots.max} or reserved`,
+      { hint: `pin the profile to slots from 1 to ${slots.max} (slots.max) that slots.reserved does not hold` },
+    )
+  }
+  return { ...slots, pool: profile.slots }
 }

@@ -36,6 +36,8 @@ export const instanceRowsOutput = defineOutput(
       /** The host port of the API (the `url` section's portVar), null without a slot. */
       apiPort: z.number().int().nullable(),
       ageSeconds: z.number().int(),
+      /** The slot profile it runs (its recorded one, else the config's default); absent: the stack as written. */
+      profile: z.string().optional(),
     }),
   ),
   {
@@ -44,11 +46,12 @@ export const instanceRowsOutput = defineOutput(
       rows.length === 0
         ? ['no instances registered']
         : table([
-            ['INSTANCE', 'KIND', 'SLOT', 'STATE', 'CONTAINERS', 'API', 'AGE'],
+            ['INSTANCE', 'KIND', 'SLOT', 'PROFILE', 'STATE', 'CONTAINERS', 'API', 'AGE'],
             ...rows.map((r) => [
               instanceLabel(r),
               r.kind,
               r.slot === null ? '-' : String(r.slot),
+              r.profile ?? '-',
               r.state,
               `${r.running}/${r.total}`,
               r.apiPort ? `http://127.0.0.1:${r.apiPort}` : '-',
@@ -82,8 +85,11 @@ export function instancePlugin(): Plugin {
               instance.slot === null
                 ? null
                 : (instance.ports?.[portVar] ?? ctx.services.slotPorts?.(instance.slot)[portVar] ?? null)
+            const profile = instance.slot === null ? undefined : ctx.services.instanceProfile?.(instance)?.name
+            const { profile: _recorded, ...record } = instance
             return {
-              ...instance,
+              ...record,
+              ...(profile ? { profile } : {}),
               state: state?.state ?? (instance.slot === null ? 'no-stack' : 'absent'),
               running: state?.running ?? 0,
               total: state?.total ?? 0,

@@ -61,6 +61,8 @@ export async function renderInstanceCompose(
     ...Object.keys(instance.ports ?? ctx.ports ?? {}),
   ])
   const dotEnvFile = join(projectDir, '.env')
+  const profile = ctx.services.instanceProfile?.(instance)
+  const hostGateway = ctx.services.hostServices?.(instance.kind) !== undefined ? ['host.docker.internal'] : []
   const key = createHash('sha256').update(
     JSON.stringify({
       version: RENDER_VERSION,
@@ -69,6 +71,8 @@ export async function renderInstanceCompose(
       render: config.render,
       instanceVariables: [...instanceVariables].sort(),
       layout: [ctx.config.sections.ports ?? null, ctx.config.sections.derivedPorts ?? null],
+      profile: profile ? { name: profile.name, scale: profile.scale, composeProfiles: profile.composeProfiles } : null,
+      hostGateway,
       files,
     }),
   )
@@ -90,6 +94,8 @@ export async function renderInstanceCompose(
       nameHostPorts: ctx.services.nameHostPorts,
       envFileTelemetry: (_name, settings) => envFileTelemetry(settings, projectDir, envFiles),
       instanceImages: config.render.instanceImages,
+      profile,
+      hostGateway,
     })
     const header = [
       `Rendered by berth from ${files.map((file) => shown(file, instance.path)).join(', ')} (the instance's values come from .env.sandbox).`,

@@ -1,3 +1,4 @@
+import type { InstanceProfile } from '@berth/contract'
 import { interpolate, referencedVariables, type VariableValues } from '../lint/interpolate.js'
 import { isAllInterfaces } from '../lint/syntax.js'
 import type { ComposeModel } from '../model/load.js'
@@ -28,6 +29,13 @@ export interface RenderOptions {
   envFileTelemetry: (service: string, settings: Mapping) => EnvFileTelemetry
   /** Tag the images the files build per instance (`compose.render.instanceImages`). */
   instanceImages?: boolean | undefined
+  /** The instance's slot profile: `scale:` per service, compose profiles turned on. */
+  profile?: Pick<InstanceProfile, 'name' | 'scale' | 'composeProfiles'> | undefined
+  /**
+   * Names that resolve to the engine's host gateway in every service (`host.docker.internal`):
+   * the instance kind may reach host services. Empty or absent: nothing is added.
+   */
+  hostGateway?: string[] | undefined
 }
 
 /** `myapp:dev` -> `myapp:dev-${INSTANCE_ID}`; `myapp` -> `myapp:latest-${INSTANCE_ID}`; digests stay. */
@@ -131,12 +139,28 @@ export function renderModel(model: ComposeModel, options: RenderOptions): Render
         return rendered.entry
       })
     }
+    service = applyProfile(name, service, options.profile, changes)
+    if (options.hostGateway && options.hostGateway.length > 0) {
+      service = addHostGateway(service, options.hostGateway)
+      changes.push({ subject, change: `${options.hostGateway.join(', ')} -> the engine's host gateway (extra_hosts)` })
+    }
     const identity = addIdentity(name, service, options.project, options.envFileTelemetry(name, original))
     service = identity.service
     for (const note of identity.notes) changes.push({ subject, change: note })
     services[name] = service
   }
   doc.services = services
+  for (const service of Object.keys(options.profile?.scale ?? {})) {
+    if (!(service in services))
+      warnings.push(`profile ${options.profile!.name} scales service "${service}", which the compose files do not have`)
+  }
+  for (const [service, count] of Object.entries(options.profile?.scale ?? {})) {
+    if (count > 1 && ports.some((port) => port.service === service && port.variables.length > 0)) {
+      warnings.push(
+        `profile ${options.profile!.name} runs ${count} containers of "${service}", which publishes a host port: only one of them can bind it (publish no host port, or one service per port)`,
+      )
+    }
+  }
   if (droppedNames.length > 0) {
     warnings.push(
       `container_name dropped (compose names each instance's containers itself): ${droppedNames.join(', ')}`,
@@ -252,4 +276,46 @@ function renderHostIp(hostIp: string | undefined, options: RenderOptions): strin
 
 function variesPerInstance(text: string, options: RenderOptions): boolean {
   return referencedVariables(text).some((name) => options.instanceVariables.has(name))
+}
+
+/**
+ * The profile's `scale` as `scale:` (a `deploy.replicas` is replaced: compose v2 refuses the two
+ * disagreeing), and its compose profiles turned on: a service whose `profiles:` names one of them
+ * loses the key, so it starts with the rest.
+ */
+function applyProfile(
+  name: string,
+  original: Mapping,
+  profile: RenderOptions['profile'],
+  changes: RenderChange[],
+): Mapping {
+  if (!profile) return original
+  const service: Mapping = { ...original }
+  const subject = `service "${name}"`
+  const count = profile.scale[name]
+  if (count !== undefined) {
+    service.scale = count
+    if (isMapping(service.deploy) && service.deploy.replicas !== undefined) {
+      const { replicas: _replicas, ...deploy } = service.deploy
+      service.deploy = deploy
+    }
+    changes.push({ subject, change: `scale ${count} (profile ${profile.name})` })
+  }
+  const own = toList(service.profiles).map(String)
+  if (own.length > 0 && own.some((p) => profile.composeProfiles.includes(p))) {
+    delete service.profiles
+    changes.push({ subject, change: `compose profile ${own.join(', ')} on (profile ${profile.name})` })
+  }
+  return service
+}
+
+/** `extra_hosts: [<name>:host-gateway]` next to the service's own entries (a name it maps itself is kept). */
+function addHostGateway(original: Mapping, names: string[]): Mapping {
+  const service: Mapping = { ...original }
+  const entries = isMapping(service.extra_hosts)
+    ? Object.entries(service.extra_hosts).map(([host, ip]) => `${host}:${String(ip)}`)
+    : toList(service.extra_hosts).map(String)
+  const mapped = new Set(entries.map((entry) => entry.split(/[:=]/)[0]))
+  service.extra_hosts = [...entries, ...names.filter((name) => !mapped.has(name)).map((name) => `${name}:host-gateway`)]
+  return service
 }
