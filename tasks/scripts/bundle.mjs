@@ -22,7 +22,9 @@ const trim = {
     // berth's packages (imported by name, or one module of theirs from another) have no side effects.
     b.onResolve({ filter: /.*/ }, async (args) => {
       if (args.pluginData?.trimmed) return undefined
-      const own = /^@berth\//.test(args.path) || (args.path.startsWith('.') && /[\\/]plugins[\\/][^\\/]+[\\/]dist[\\/]/.test(args.importer))
+      const own =
+        /^@berth\//.test(args.path) ||
+        (args.path.startsWith('.') && /[\\/]plugins[\\/][^\\/]+[\\/]dist[\\/]/.test(args.importer))
       if (!own) return undefined
       const resolved = await b.resolve(args.path, {
         kind: args.kind,

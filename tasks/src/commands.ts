@@ -37,6 +37,12 @@ export interface CommandSpec {
    * `local-prod up` start a persistent stack, which stays up for inspection when its gate fails.
    */
   keepOn?: string[]
+  /**
+   * A command agents call in loops that changes nothing: the config sections its steps do not read
+   * are not validated (issue 16; `berth config show` and every other command validate the whole
+   * file). Honoured only while every step of its pipeline declares the `read` effect.
+   */
+  readOnly?: true
 }
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
@@ -122,6 +128,7 @@ export const COMMANDS: CommandSpec[] = [
     path: ['worktrees'],
     summary: 'every worktree of the repository with kind, branch, slot and dirty/unpushed state',
     pipeline: 'worktrees',
+    readOnly: true,
   },
   {
     path: ['sandbox', 'init'],
@@ -149,16 +156,19 @@ export const COMMANDS: CommandSpec[] = [
     path: ['sandbox', 'status'],
     summary: 'this instance: containers and their health, ports, URLs',
     pipeline: 'sandbox.status',
+    readOnly: true,
   },
   {
     path: ['sandbox', 'list'],
     summary: 'all instances: slot, state, running/total containers, API port, age; orphan stacks',
     pipeline: 'sandbox.list',
+    readOnly: true,
   },
   {
     path: ['sandbox', 'slots'],
     summary: 'list every slot: pool or manual; free, claimed, blocked by another project or held; its ports',
     pipeline: 'sandbox.slots',
+    readOnly: true,
   },
   {
     path: ['sandbox', 'logs'],
@@ -212,6 +222,7 @@ export const COMMANDS: CommandSpec[] = [
     path: ['local-prod', 'status'],
     summary: "local-prod's containers and health",
     pipeline: 'local-prod.status',
+    readOnly: true,
     kind: 'local-prod',
   },
   {
@@ -237,6 +248,7 @@ export const COMMANDS: CommandSpec[] = [
     path: ['url'],
     summary: 'print the API URL: --url, then --port, then .env.sandbox upward, then the default',
     pipeline: 'url',
+    readOnly: true,
   },
   {
     path: ['config', 'show'],

@@ -17,7 +17,7 @@ import {
 import { executeAll } from './all.js'
 import { detectRepo } from './builtin/git.js'
 import type { CommandSpec } from './commands.js'
-import { findConfig, parseCore, resolveConfig } from './config/load.js'
+import { findConfig, parseCore, resolveConfig, resolveConfigLazily } from './config/load.js'
 import { collectStepFlags, parseFlagValues, type StepFlag, stepFlagOptions } from './flags.js'
 import { commandHelp } from './help.js'
 import { interruptedError, watchInterrupts } from './interrupts.js'
@@ -27,7 +27,7 @@ import { type Invocation, parseInvocation } from './parse.js'
 import { bindPipeline, checkStepRefs, expandPipeline, resolvePipelines } from './pipelines.js'
 import { loadPlugins } from './plugins.js'
 import { renderResult } from './render.js'
-import { type BoundStep, type PipelineError, runPipeline, type StepTiming } from './runner.js'
+import { type BoundStep, type PipelineError, runPipeline, type StepTiming, stepEffect } from './runner.js'
 import { runnerState } from './runner-state.js'
 
 /** `--slot N` / `<slot>`: a non-negative integer, else exit 2. */
@@ -131,7 +131,13 @@ async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunn
     steps = bindPipeline(command.pipeline, expandPipeline(command.pipeline, pipelines), plugins)
     stepFlags = collectStepFlags(command, steps, problems)
   }
-  const config = resolveConfig(found, plugins, repo?.root, problems, cwd)
+  // A command whose every step only reads validates only the sections its steps read (issue 16).
+  const readOnly =
+    command.readOnly === true &&
+    problems.length === 0 &&
+    steps.length > 0 &&
+    steps.every((bound) => stepEffect(bound.step) === 'read')
+  const config = (readOnly ? resolveConfigLazily : resolveConfig)(found, plugins, repo?.root, problems, cwd)
   return { repo, config, plugins, pipelines, steps, stepFlags }
 }
 

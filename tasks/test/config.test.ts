@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test'
 import { ConfigError } from '@berth/contract'
 import { portsPlugin } from '@berth/ports'
 import { registryPlugin } from '@berth/registry'
-import { findConfig, parseCore, resolveConfig } from '../src/config/load.js'
+import { findConfig, findJsonConfig, parseCore, resolveConfig, resolveConfigLazily } from '../src/config/load.js'
 import { applyPresets, KTRDR_PORTS } from '../src/config/presets.js'
 import { formatIssues } from '../src/config/schema.js'
 
@@ -111,5 +111,40 @@ describe('findConfig', () => {
     mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true })
     assert.deepEqual((await findConfig(join(dir, 'sub', 'deeper'), dir)).raw, { project: 'parent' })
     assert.deepEqual(await findConfig(join(dir, 'sub', 'deeper'), join(dir, 'sub')), { raw: {}, file: null })
+  })
+
+  test('reads a JSON config without cosmiconfig, in its search order; other kinds and broken JSON go to cosmiconfig', async () => {
+    const dir = folder({ 'package.json': '{"name":"x","berth":{"project":"frompkg"}}', 'berth.config.json': '{}' })
+    assert.deepEqual(findJsonConfig(dir, dir), { raw: { project: 'frompkg' }, file: join(dir, 'package.json') })
+    const plain = folder({ 'package.json': '{"name":"x"}', 'berth.config.json': '{"project":"json"}' })
+    assert.deepEqual(findJsonConfig(plain, plain)?.raw, { project: 'json' })
+    const yaml = folder({ '.berthrc.yaml': 'project: yamlproj\n', 'berth.config.json': '{"project":"json"}' })
+    assert.equal(findJsonConfig(yaml, yaml), undefined)
+    assert.deepEqual((await findConfig(yaml, yaml)).raw, { project: 'yamlproj' })
+    const broken = folder({ 'berth.config.json': '{"project": ' })
+    assert.equal(findJsonConfig(broken, broken), undefined)
+    await assert.rejects(findConfig(broken, broken), /cannot read the berth config/)
+  })
+})
+
+describe('resolveConfigLazily', () => {
+  test('validates a section only when it is read, reporting its paths as resolveConfig does', () => {
+    const raw = { ports: { API_PORT: { base: 'high' } }, slots: { max: 4 } }
+    const config = resolveConfigLazily({ raw, file: '/repo/berth.config.json' }, plugins(), '/repo')
+    assert.equal(config.project, 'repo')
+    assert.equal((config.sections.slots as { max: number }).max, 4)
+    assert.deepEqual(
+      problemsOf(() => config.sections.ports),
+      problemsOf(() => resolveConfig({ raw, file: '/repo/berth.config.json' }, plugins(), '/repo')),
+    )
+  })
+
+  test('refuses unknown top-level keys and a bad project at once', () => {
+    const problems = problemsOf(() =>
+      resolveConfigLazily({ raw: { project: 'Bad Name', gatee: 1 }, file: null }, plugins(), '/repo'),
+    )
+    assert.equal(problems.length, 2, problems.join('\n'))
+    assert.match(problems.join('\n'), /gatee: unknown key/)
+    assert.match(problems.join('\n'), /project:/)
   })
 })

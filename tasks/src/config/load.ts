@@ -1,4 +1,5 @@
-import { basename, dirname } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { ConfigError, type Plugin, pluginKey, type ResolvedConfig, slugify } from '@berth/contract'
 import { z } from 'zod'
 import { applyPresets } from './presets.js'
@@ -34,8 +35,45 @@ export async function importTypeScript(file: string): Promise<unknown> {
   return mod.default?.__esModule === true ? mod.default : mod
 }
 
+/**
+ * The common case without cosmiconfig (issue 16: loading it costs more than a read-only command's
+ * work): the first of SEARCH_PLACES from `cwd` up to `stopDir`, in cosmiconfig's order, when it is
+ * JSON (`berth.config.json`, `.berthrc.json`, a package.json with a `berth` key). Undefined when
+ * the first file met is another kind (YAML, JS, TS), a JSON file does not parse (cosmiconfig then
+ * words the error), or nothing is found up to `stopDir` (cosmiconfig also looks in the user's
+ * config folder).
+ */
+export function findJsonConfig(cwd: string, stopDir?: string): FoundConfig | undefined {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    for (const place of SEARCH_PLACES) {
+      const file = join(dir, place)
+      if (!existsSync(file)) continue
+      if (place !== 'package.json' && !place.endsWith('.json')) return undefined
+      let text: string
+      let parsed: unknown
+      try {
+        text = readFileSync(file, 'utf8')
+        if (place !== 'package.json' && text.trim() === '') return { raw: {}, file }
+        parsed = JSON.parse(text)
+      } catch {
+        return undefined
+      }
+      if (place === 'package.json') {
+        const value = (parsed as Record<string, unknown> | null)?.berth
+        if (value === undefined) continue
+        parsed = value
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined
+      return { raw: parsed as Record<string, unknown>, file }
+    }
+    if (!stopDir || dir === stopDir || dirname(dir) === dir) return undefined
+  }
+}
+
 /** Finds the config from `cwd` upward (stopping at `stopDir`), cosmiconfig module name `berth`. */
 export async function findConfig(cwd: string, stopDir?: string): Promise<FoundConfig> {
+  const json = findJsonConfig(cwd, stopDir)
+  if (json) return json
   // cosmiconfig is CommonJS: bundled, its named export sits on the default export.
   const loaded = (await import('cosmiconfig')) as typeof import('cosmiconfig') & {
     default?: typeof import('cosmiconfig')
@@ -113,6 +151,59 @@ export function resolveConfig(
   for (const section of Object.keys(shape)) if (!(section in coreConfigShape)) sections[section] = data[section]
   sections.pipelines = data.pipelines
   sections.plugins = data.plugins
+  return { project, root, file: found.file, sections }
+}
+
+/**
+ * For a command whose steps only read (issue 16): the runner's keys and the top-level key names are
+ * checked now, each plugin section only when a step first reads it, so a section the command never
+ * touches is not validated (`berth config show` and every command that changes something still
+ * validate the whole file with resolveConfig). A section that fails is a ConfigError naming its
+ * paths, as resolveConfig would.
+ */
+export function resolveConfigLazily(
+  found: FoundConfig,
+  plugins: Plugin[],
+  repoRoot: string | undefined,
+  extraProblems: string[] = [],
+  cwd: string = process.cwd(),
+): ResolvedConfig {
+  const shape = configShape(plugins)
+  const raw = applyPresets(found.raw, new Set(Object.keys(shape)))
+  const invalid = (problems: string[]) =>
+    new ConfigError(
+      `${found.file ?? 'config'} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
+      problems,
+      { hint: "fix the paths listed above; 'berth config schema' prints the full schema" },
+    )
+  const problems = [...extraProblems]
+  for (const key of Object.keys(raw)) {
+    if (!(key in shape)) problems.push(`${key}: unknown key (check the spelling; 'berth config schema' lists the keys)`)
+  }
+  const core = z
+    .object(coreConfigShape)
+    .safeParse(Object.fromEntries(Object.keys(coreConfigShape).map((key) => [key, raw[key]])))
+  if (!core.success) problems.push(...formatIssues(core.error.issues))
+  if (problems.length > 0 || !core.success) throw invalid(problems)
+  const root = found.file ? dirname(found.file) : (repoRoot ?? cwd)
+  const project = core.data.project ?? (slugify(basename(repoRoot ?? root)) || 'berth')
+  const sections: Record<string, unknown> = { pipelines: core.data.pipelines, plugins: core.data.plugins }
+  for (const [name, schema] of Object.entries(shape)) {
+    if (name in coreConfigShape) continue
+    let value: { ok: true; data: unknown } | undefined
+    Object.defineProperty(sections, name, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (!value) {
+          const parsed = schema.safeParse(raw[name])
+          if (!parsed.success) throw invalid(formatIssues(parsed.error.issues, [name]))
+          value = { ok: true, data: parsed.data }
+        }
+        return value.data
+      },
+    })
+  }
   return { project, root, file: found.file, sections }
 }
 
