@@ -1,5 +1,6 @@
 export * from './context.js'
 export * from './engine.js'
+export * from './engine-events.js'
 export * from './envfile.js'
 export * from './errors.js'
 export * from './instance.js'

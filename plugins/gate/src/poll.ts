@@ -42,11 +42,23 @@ export interface PollOptions {
 export type Probe = (limitMs: number, signal: AbortSignal) => Promise<void>
 
 /**
+ * For a check the engine can report on (`healthy`): undefined to poll on the schedule, or a
+ * promise that resolves when what the probe saw may have changed. The wait between attempts then
+ * ends at that moment, or after POLL.maxRetryMs at the latest.
+ */
+export type Wake = () => Promise<void> | undefined
+
+/**
  * Polls one check until it passes or its time runs out. Its time is the gate's deadline, or
  * sooner when the check has its own `timeoutMs` (counted from when it starts). The last attempt
  * happens at the deadline, not a back-off step before it. Abort rejects with `signal.reason`.
  */
-export async function pollCheck(check: GateCheck, probe: Probe, options: PollOptions): Promise<CheckResult> {
+export async function pollCheck(
+  check: GateCheck,
+  probe: Probe,
+  options: PollOptions,
+  wake?: Wake,
+): Promise<CheckResult> {
   const { signal } = options
   const started = performance.now()
   const deadline =
@@ -89,8 +101,25 @@ export async function pollCheck(check: GateCheck, probe: Probe, options: PollOpt
     }
     const left = deadline - performance.now()
     if (left <= 0) return failed(check, attempts, lastError, hint)
+    const woken = wake?.()
     try {
-      await sleep(Math.min(delay, left), undefined, { signal })
+      if (woken) {
+        const timer = new AbortController()
+        const stop = () => timer.abort()
+        signal.addEventListener('abort', stop, { once: true })
+        try {
+          await Promise.race([
+            woken,
+            sleep(Math.min(POLL.maxRetryMs, left), undefined, { signal: timer.signal }).catch(() => undefined),
+          ])
+        } finally {
+          signal.removeEventListener('abort', stop)
+          timer.abort()
+        }
+        signal.throwIfAborted()
+      } else {
+        await sleep(Math.min(delay, left), undefined, { signal })
+      }
     } catch {
       throw signal.reason
     }

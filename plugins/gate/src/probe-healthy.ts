@@ -1,4 +1,10 @@
-import { type EngineContainer, engineRequest, projectContainerList } from '@berth/contract'
+import {
+  type EngineContainer,
+  type EngineEventStream,
+  engineEvents,
+  engineRequest,
+  projectContainerList,
+} from '@berth/contract'
 
 /** A failure waiting cannot fix (a container `unhealthy` or gone): the check fails at once. */
 export class DecisiveFailure extends Error {
@@ -22,17 +28,86 @@ const SHARED_MS = 100
 /** While a service is starting, its healthcheck's last output is read at most this often. */
 const OUTPUT_EVERY_MS = 1000
 
+/** The engine events that change what a `healthy` check sees: a health verdict, a container ending. */
+const EVENTS = ['health_status', 'die']
+
 /**
  * The engine's view of one compose project for the gate's `healthy` checks: one
  * `GET /containers/json` serves every check that polls within {@link SHARED_MS}, so N checks
  * cost one request a poll, not N. The healthcheck's output is read (one inspect) only to explain
  * a container that is unhealthy, still starting, or has no healthcheck.
+ *
+ * {@link watch} subscribes to the engine's event stream for the project (health_status and die
+ * events): each event drops the shared answer and wakes the checks waiting in {@link changed}, so
+ * a check asks again the moment the engine reports a verdict instead of at its next poll.
  */
 export class HealthBoard {
   private answer: { at: number; containers: Promise<EngineContainer[]> } | undefined
   private readonly outputs = new Map<string, { at: number; output: string }>()
+  private stream: EngineEventStream | undefined
+  private watching: Promise<boolean> | undefined
+  private live = false
+  private readonly waiters = new Set<() => void>()
+  /** Counts the events seen: a check compares it before and after its probe. */
+  version = 0
 
   constructor(private readonly project: string) {}
+
+  /**
+   * Subscribes to the project's health events (once); resolves true when the engine accepted the
+   * subscription, false when it did not (the checks then poll on their schedule).
+   */
+  watch(): Promise<boolean> {
+    this.watching ??= (async () => {
+      const stream = engineEvents(
+        { type: ['container'], event: EVENTS, label: [`com.docker.compose.project=${this.project}`] },
+        () => {
+          this.version += 1
+          this.answer = undefined
+          this.wake()
+        },
+        {
+          onEnd: () => {
+            // The stream broke (the engine restarted): the waiting checks poll on their schedule.
+            this.live = false
+            this.wake()
+          },
+        },
+      )
+      this.stream = stream
+      try {
+        await stream.ready
+        this.live = true
+      } catch {
+        stream.close()
+      }
+      return this.live
+    })()
+    return this.watching
+  }
+
+  /**
+   * While the event stream is up: a promise that resolves at the first event after `since` (at
+   * once when one came already). Undefined when there is no stream: poll instead.
+   */
+  changed(since: number): Promise<void> | undefined {
+    if (!this.live) return undefined
+    if (this.version !== since) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.add(resolve))
+  }
+
+  /** Ends the event subscription and releases every waiting check. */
+  close(): void {
+    this.live = false
+    this.stream?.close()
+    this.wake()
+  }
+
+  private wake(): void {
+    const waiting = [...this.waiters]
+    this.waiters.clear()
+    for (const resolve of waiting) resolve()
+  }
 
   /** Resolves when every container of `service` is healthy; throws why not (DecisiveFailure: give up now). */
   async probe(service: string): Promise<void> {

@@ -71,6 +71,8 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
     let pending = settling.get(check.name)
     if (pending === undefined) {
       pending = (async () => {
+        /** The board's event count when this check last looked (healthy checks). */
+        let seen = 0
         const prerequisites = await Promise.all(check.after.map((name) => settle(byName.get(name)!)))
         const blocked = prerequisites.filter((result) => result.status !== 'passed')
         const result: CheckResult =
@@ -83,7 +85,7 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
               }
             : await pollCheck(
                 check,
-                (limitMs, attemptSignal) => {
+                async (limitMs, attemptSignal) => {
                   const attempt = { limitMs, signal: attemptSignal }
                   switch (check.kind) {
                     case 'tcp':
@@ -94,6 +96,9 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
                       return probeRedis(check, attempt)
                     case 'healthy': {
                       const board = boardOf(check.project)
+                      // Subscribed before the first look, so no verdict falls between the two.
+                      await board.watch()
+                      seen = board.version
                       return withAttemptLimit(
                         attemptSignal,
                         limitMs,
@@ -106,6 +111,7 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
                   }
                 },
                 { gateStart, deadline, signal },
+                check.kind === 'healthy' ? () => boardOf(check.project).changed(seen) : undefined,
               )
         options.onProgress?.(result)
         return result
@@ -125,6 +131,7 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
     }
   } finally {
     options.signal?.removeEventListener('abort', forwardAbort)
+    for (const board of boards.values()) board.close()
     await dispatcher?.destroy()
   }
 }

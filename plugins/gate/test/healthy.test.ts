@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
 import { ensureBusyboxTestImage } from '@berth/contract/testing'
-import { type CheckResult, gateReportSchema, healthOf, resolveChecks, runGate } from '../src/index.js'
+import { type CheckResult, gateReportSchema, HealthBoard, healthOf, resolveChecks, runGate } from '../src/index.js'
 
 const run = promisify(execFile)
 const project = `gatehealth-${randomBytes(3).toString('hex')}`
@@ -160,5 +160,37 @@ describe('the healthy check', () => {
       () => resolveChecks({ checks: [{ name: 'db', healthy: 'db', after: [] }] }, {}),
       /a healthy check needs an instance/,
     )
+  })
+
+  test("wakes a waiting check on the engine's health_status event for the project, and stops listening when closed", async () => {
+    const board = new HealthBoard(project)
+    try {
+      assert.equal(await board.watch(), true, 'the engine accepted the event subscription')
+      const since = board.version
+      const woken = board.changed(since)
+      assert.ok(woken, 'with the stream up a check waits for the next event')
+      // A container of another service turns healthy: its health_status event wakes the board.
+      await container('late', ['--health-cmd', '/bin/busybox true', '--health-interval', '300ms'])
+      await woken
+      assert.ok(board.version > since)
+      await board.probe('late')
+    } finally {
+      board.close()
+    }
+    assert.equal(board.changed(board.version), undefined, 'closed: back to polling')
+  })
+
+  test('a gate on a service whose container starts after the gate passes once the engine reports it healthy', async () => {
+    const pending = runGate(
+      resolveChecks({ checks: [{ name: 'later', healthy: 'later', after: [] }] }, { COMPOSE_PROJECT_NAME: project }),
+      { timeoutMs: 60_000 },
+    )
+    await container(
+      'later',
+      ['--health-cmd', '/bin/busybox true', '--health-interval', '2s'],
+      'exec /bin/busybox sleep 600',
+    )
+    const report = await pending
+    assert.equal(check(report, 'later').status, 'passed', JSON.stringify(report))
   })
 })
