@@ -14,8 +14,8 @@ import {
   type TaskRequest,
   UsageError,
 } from '@berth/contract'
+import { findRepository } from '@berth/git'
 import { executeAll } from './all.js'
-import { detectRepo } from './builtin/git.js'
 import type { CommandSpec } from './commands.js'
 import { findConfig, parseCore, resolveConfig, resolveConfigLazily } from './config/load.js'
 import { collectStepFlags, parseFlagValues, type StepFlag, stepFlagOptions } from './flags.js'
@@ -117,7 +117,7 @@ interface LoadedRunner {
 }
 
 async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunner> {
-  const repo = await detectRepo(cwd)
+  const repo = await findRepository(cwd)
   const found = await findConfig(cwd, repo?.checkout)
   const core = parseCore(found.raw, found.file)
   const problems: string[] = []

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { UsageError } from '@berth/contract'
+import { UsageError, utcStamp } from '@berth/contract'
 import { runStep } from '@berth/contract/testing'
 import {
   composeConfigSchema,
@@ -15,7 +15,6 @@ import {
   type E2eReport,
   sweepProject,
   testSection,
-  utcStamp,
 } from '../src/index.js'
 import { type ContextInput, makeContext, makeInstance } from './helpers/context.js'
 import { ensureTestImage, TEST_IMAGE, uniqueProject, watchCommandLines } from './helpers/engine.js'

@@ -1,17 +1,13 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { utcStamp } from '@berth/contract'
 
 /** Bundle folder names: `20261122T185512Z`, or `20261122T185512Z-2` for a second one that second. */
 export const BUNDLE_NAME = /^(\d{8}T\d{6}Z)(?:-(\d+))?$/
 
-/** `20261122T185512Z` for a date (UTC, seconds). */
-export function utcStamp(date = new Date()): string {
-  return date
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace(/[-:]/g, '')
-}
+// Bundle names are `utcStamp()`s (@berth/contract, shared with the test artifacts' folders).
+export { utcStamp }
 
 /** Orders bundle names oldest first (`…Z` < `…Z-2` < `…Z-10`). */
 export function compareBundleNames(a: string, b: string): number {

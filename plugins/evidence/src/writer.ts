@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
-import type { Redactor } from '@berth/contract'
+import { listFiles, type Redactor } from '@berth/contract'
 import type { BundleFile } from './schema.js'
 
 /** Artifacts larger than this are listed as a problem instead of copied. */
@@ -91,10 +91,4 @@ function isText(bytes: Buffer): boolean {
 }
 
 /** Regular files below `dir` (relative paths, sorted); symlinks are not followed. */
-export async function regularFilesBelow(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
-    .sort()
-}
+export const regularFilesBelow = listFiles

@@ -188,7 +188,7 @@ describe('evidence bundles of a running compose project (real engine, real git)'
     writeFileSync(join(artifactsDir, 'junit.xml'), '<testsuite failures="1"/>\n')
     const ctx = contextFor({ task: 'test.e2e' })
     ctx.output.e2e = { service: 'e2e', exitCode: 1, artifactsDir, files: ['junit.xml'] }
-    ctx.state.exitCode = 1
+    ctx.exitCode = 1
     await evidencePlugin().finalize(ctx, { ok: true, timings: [] })
     const dir = ctx.output.evidenceDir as string
     assert.equal(readFileSync(join(dir, 'e2e/junit.xml'), 'utf8'), '<testsuite failures="1"/>\n')

@@ -1,8 +1,8 @@
 import { lstat } from 'node:fs/promises'
 import { isAbsolute, resolve } from 'node:path'
 import { ConflictError } from '@berth/contract'
+import { gitDirs, remoteUrl } from '@berth/git'
 import { type CheckoutType, checkoutType } from './checkout.js'
-import { firstLine, outputLines, runGit } from './git.js'
 import { isInside, realPathOrNull } from './paths.js'
 import { type WorkState, workState } from './state.js'
 
@@ -151,42 +151,4 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false
   }
-}
-
-interface GitDirs {
-  toplevel: string
-  gitDir: string
-  commonDir: string
-}
-
-/** Real paths of a checkout's top folder, git dir and common git dir, in one git call. */
-async function gitDirs(dir: string): Promise<GitDirs | null> {
-  const result = await runGit(dir, ['rev-parse', '--show-toplevel', '--git-dir', '--git-common-dir'], {
-    allowFailure: true,
-  })
-  const [toplevel, gitDir, commonDir] = outputLines(result.stdout)
-  if (result.exitCode !== 0 || !toplevel || !gitDir || !commonDir) return null
-  const [realTop, realGitDir, realCommon] = await Promise.all([
-    realPathOrNull(toplevel),
-    realPathOrNull(resolve(dir, gitDir)),
-    realPathOrNull(resolve(dir, commonDir)),
-  ])
-  if (!realTop || !realGitDir || !realCommon) return null
-  return { toplevel: realTop, gitDir: realGitDir, commonDir: realCommon }
-}
-
-/** A remote's URL, local paths made real, trailing `/` and `.git` dropped, so that equal remotes compare equal. */
-async function remoteUrl(dir: string, remote: string): Promise<string | null> {
-  const result = await runGit(dir, ['config', '--get', `remote.${remote}.url`], { allowFailure: true })
-  const url = firstLine(result.stdout)
-  if (result.exitCode !== 0 || !url) return null
-  const local = url.startsWith('file://') ? url.slice('file://'.length) : url
-  if (isAbsolute(local) || local.startsWith('./') || local.startsWith('../')) {
-    return (await realPathOrNull(resolve(dir, local))) ?? stripUrl(resolve(dir, local))
-  }
-  return stripUrl(url)
-}
-
-function stripUrl(url: string): string {
-  return url.replace(/\/+$/, '').replace(/\.git$/, '')
 }

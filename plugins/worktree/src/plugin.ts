@@ -4,7 +4,6 @@ import { diagnoseWorktrees } from './diagnose.js'
 import { repairWorktrees } from './repair.js'
 import { checkStep } from './steps/check.js'
 import { createStep } from './steps/create.js'
-import { detectStep } from './steps/detect.js'
 import { listStep } from './steps/list.js'
 import { planStep } from './steps/plan.js'
 import { removeStep } from './steps/remove.js'
@@ -15,7 +14,7 @@ export const WORKTREE_PLUGIN_VERSION = '0.1.0'
 // biome-ignore lint/complexity/noBannedTypes: no options yet; the factory signature is the contract's
 export type WorktreePluginOptions = {}
 
-/** The `berth:worktree` plugin: steps worktree.detect/plan/create/check/remove/list, config section `worktree`. */
+/** The `berth:worktree` plugin: steps worktree.plan/create/check/remove/list, config section `worktree`. */
 export function worktreePlugin(_options: WorktreePluginOptions = {}): Plugin {
   return {
     name: 'berth:worktree',
@@ -24,7 +23,6 @@ export function worktreePlugin(_options: WorktreePluginOptions = {}): Plugin {
     diagnose: diagnoseWorktrees,
     repair: repairWorktrees,
     steps: {
-      detect: detectStep,
       plan: planStep,
       create: createStep,
       check: checkStep,

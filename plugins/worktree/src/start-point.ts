@@ -1,6 +1,5 @@
-import { UsageError } from '@berth/contract'
+import { type Logger, UsageError } from '@berth/contract'
 import { remoteDefaultBranch } from './base.js'
-import type { CreateWorktreeOptions } from './create.js'
 import { firstLine, runGit } from './git.js'
 
 /** The commit a new branch starts from, and the name it was reached by. */
@@ -13,7 +12,21 @@ export interface StartPoint {
  * `--from` (must name a commit, else UsageError), else `<remote>/<base>` (configured base or the
  * remote's default branch), else the configured base branch locally, else HEAD with a warning.
  */
-export async function resolveStartPoint(options: CreateWorktreeOptions, hasRemote: boolean): Promise<StartPoint> {
+/** What the start point depends on (a part of createWorktree's options). */
+export interface StartPointOptions {
+  repoRoot: string
+  remote: string
+  /** `--from REF`. */
+  from?: string | undefined
+  /** Configured base branch (else the remote's default branch). */
+  baseBranch?: string | null | undefined
+  /** Ask the remote for its default branch. */
+  fetch: boolean
+  signal?: AbortSignal | undefined
+  log: Logger
+}
+
+export async function resolveStartPoint(options: StartPointOptions, hasRemote: boolean): Promise<StartPoint> {
   const { repoRoot, remote, log } = options
   if (options.from !== undefined) {
     const from = options.from

@@ -1,3 +1,4 @@
+import { type GitStatus, parseStatus, readStatus } from '@berth/git'
 import { firstLine, runGit } from './git.js'
 
 /** A commit that exists only in this checkout's branch. */
@@ -38,11 +39,7 @@ export interface WorkStateOptions {
  */
 export async function workState(path: string, options: WorkStateOptions = {}): Promise<WorkState> {
   const remote = options.remote ?? 'origin'
-  // GIT_OPTIONAL_LOCKS=0: a status refresh must not take index.lock from a git the user is running.
-  const status = await runGit(path, ['status', '--porcelain=v2', '--branch', '-z'], {
-    env: { GIT_OPTIONAL_LOCKS: '0' },
-  })
-  const parsed = parseStatusV2(status.stdout)
+  const parsed = statusFacts(await readStatus(path))
   const baseBranch = options.baseBranch ?? (await remoteHeadBranch(path, remote))
 
   const exclude: string[] = []
@@ -74,50 +71,29 @@ export interface ParsedStatus {
   upstreamGone: boolean
   /** False on an unborn branch (no commit yet). */
   hasCommits: boolean
+  /** v1-style `XY path` lines (`XY from -> path` for a rename). */
   dirty: string[]
+}
+
+/** What removing a checkout needs of its status (parsed by @berth/git, the one status parser). */
+function statusFacts(status: GitStatus): ParsedStatus {
+  return {
+    branch: status.branch,
+    upstream: status.upstream,
+    upstreamGone: status.upstreamGone,
+    hasCommits: status.head !== null,
+    dirty: status.entries
+      .filter((entry) => entry.xy !== '!!')
+      .map(
+        (entry) =>
+          `${entry.xy.replaceAll('.', ' ')} ${entry.from !== undefined ? `${entry.from} -> ` : ''}${entry.path}`,
+      ),
+  }
 }
 
 /** Parses `git status --porcelain=v2 --branch -z` into branch facts and v1-style `XY path` lines. */
 export function parseStatusV2(text: string): ParsedStatus {
-  const records = text.split('\0')
-  const result: ParsedStatus = { branch: null, upstream: null, upstreamGone: true, hasCommits: true, dirty: [] }
-  let aheadBehindSeen = false
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i] ?? ''
-    if (record.length === 0) continue
-    if (record.startsWith('# ')) {
-      const [key, ...rest] = record.slice(2).split(' ')
-      const value = rest.join(' ')
-      if (key === 'branch.head') result.branch = value === '(detached)' ? null : value
-      else if (key === 'branch.upstream') result.upstream = value
-      else if (key === 'branch.ab') aheadBehindSeen = true
-      else if (key === 'branch.oid') result.hasCommits = value !== '(initial)'
-      continue
-    }
-    const kind = record[0]
-    if (kind === '?') result.dirty.push(`?? ${record.slice(2)}`)
-    else if (kind === '1') result.dirty.push(`${xy(record)} ${fieldsFrom(record, 8)}`)
-    else if (kind === 'u') result.dirty.push(`${xy(record)} ${fieldsFrom(record, 10)}`)
-    else if (kind === '2') {
-      // A rename/copy record is followed by a separate record holding the original path.
-      const original = records[++i] ?? ''
-      result.dirty.push(`${xy(record)} ${original} -> ${fieldsFrom(record, 9)}`)
-    }
-  }
-  // `branch.ab` is printed only when the upstream's remote-tracking branch exists.
-  result.upstreamGone = result.upstream !== null && !aheadBehindSeen
-  return result
-}
-
-function xy(record: string): string {
-  return record.slice(2, 4).replaceAll('.', ' ')
-}
-
-/** The rest of a space-separated record after `count` fields (paths may contain spaces). */
-function fieldsFrom(record: string, count: number): string {
-  let index = 0
-  for (let seen = 0; seen < count; seen++) index = record.indexOf(' ', index) + 1
-  return record.slice(index)
+  return statusFacts(parseStatus(text))
 }
 
 async function remoteHeadBranch(path: string, remote: string): Promise<string | null> {

@@ -41,7 +41,7 @@ describe('impl then done, as the runner wires the steps', () => {
   test('impl creates ../acme-impl-x next to the main checkout', async () => {
     const { ctx } = makeContext({ task: 'impl', cwd: fx.repo, request: { name: 'x', kind: 'impl' } })
     const calls: string[] = []
-    await runPipeline(ctx, ['detect', 'plan', 'create'], calls)
+    await runPipeline(ctx, ['plan', 'create'], calls)
     record = { ...ctx.instance!, slot: 1 }
     assert.equal(record.path, join(fx.dir, 'acme-impl-x'))
     assert.ok(existsSync(join(record.path, 'README.md')))
@@ -56,10 +56,10 @@ describe('impl then done, as the runner wires the steps', () => {
     const calls: string[] = []
     const failing: Step = { run: () => Promise.reject(new Error('compose up failed')) }
     await assert.rejects(
-      runPipeline(ctx, ['detect', 'plan', 'create', 'compose-up'], calls, { 'compose-up': failing }),
+      runPipeline(ctx, ['plan', 'create', 'compose-up'], calls, { 'compose-up': failing }),
       /compose up failed/,
     )
-    assert.deepEqual(calls, ['run detect', 'run plan', 'run create', 'run compose-up', 'undo create'])
+    assert.deepEqual(calls, ['run plan', 'run create', 'run compose-up', 'undo create'])
     assert.equal(ctx.repo?.root, fx.repo)
     assert.equal(existsSync(join(fx.dir, 'acme-impl-y')), false)
     assert.equal(fx.git(fx.repo, 'branch', '--list', 'impl/y'), '')
@@ -69,10 +69,10 @@ describe('impl then done, as the runner wires the steps', () => {
     writeFileSync(join(record.path, 'wip.txt'), 'unsaved\n')
     const { ctx } = makeContext({ task: 'done', cwd: record.path, instance: record })
     const calls: string[] = []
-    await assert.rejects(runPipeline(ctx, ['detect', 'check', 'remove'], calls), (error) => {
+    await assert.rejects(runPipeline(ctx, ['check', 'remove'], calls), (error) => {
       return isBerthError(error) && error.exitCode === 3 && /wip\.txt/.test(error.message)
     })
-    assert.deepEqual(calls, ['run detect', 'run check'])
+    assert.deepEqual(calls, ['run check'])
     assert.ok(existsSync(join(record.path, 'wip.txt')))
   })
 
@@ -82,12 +82,12 @@ describe('impl then done, as the runner wires the steps', () => {
     fx.git(record.path, 'push', '--quiet', '-u', 'origin', 'impl/x')
     const tip = fx.git(record.path, 'rev-parse', 'HEAD')
     const { ctx } = makeContext({ task: 'done', cwd: record.path, instance: record })
-    await runPipeline(ctx, ['detect', 'check', 'remove'], [])
+    await runPipeline(ctx, ['check', 'remove'], [])
     assert.equal(existsSync(record.path), false)
     assert.equal(fx.git(fx.repo, 'rev-parse', 'impl/x'), tip)
 
     const again = makeContext({ task: 'impl', cwd: fx.repo, request: { name: 'x', kind: 'impl' } })
-    await runPipeline(again.ctx, ['detect', 'plan', 'create'], [])
+    await runPipeline(again.ctx, ['plan', 'create'], [])
     assert.equal(fx.git(record.path, 'rev-parse', 'HEAD'), tip)
     assert.ok(again.logs.some((line) => /reusing existing branch impl\/x/.test(line.message)))
   })

@@ -131,7 +131,8 @@ describe('detectCheckout', () => {
 
   test('finds the main checkout from inside it', async () => {
     mkdirSync(join(fx.repo, 'sub'), { recursive: true })
-    assert.deepEqual(await detectCheckout(join(fx.repo, 'sub')), {
+    const { origin: _origin, ...main } = await detectCheckout(join(fx.repo, 'sub'))
+    assert.deepEqual(main, {
       root: fx.repo,
       checkout: fx.repo,
       isWorktree: false,
@@ -141,7 +142,8 @@ describe('detectCheckout', () => {
 
   test('finds the main checkout from deep inside a linked worktree', async () => {
     const worktree = join(fx.dir, 'acme-impl-a')
-    assert.deepEqual(await detectCheckout(join(worktree, 'src', 'deep')), {
+    const { origin: _origin, ...linked } = await detectCheckout(join(worktree, 'src', 'deep'))
+    assert.deepEqual(linked, {
       root: fx.repo,
       checkout: worktree,
       isWorktree: true,

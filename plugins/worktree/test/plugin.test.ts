@@ -9,7 +9,7 @@ describe('worktreePlugin', () => {
     const plugin = worktreePlugin()
     assert.equal(plugin.name, 'berth:worktree')
     assert.equal(pluginKey(plugin), 'worktree')
-    assert.deepEqual(Object.keys(plugin.steps).sort(), ['check', 'create', 'detect', 'list', 'plan', 'remove'])
+    assert.deepEqual(Object.keys(plugin.steps).sort(), ['check', 'create', 'list', 'plan', 'remove'])
     assert.deepEqual(Object.keys(plugin.config ?? {}), ['worktree'])
     assert.equal(typeof plugin.steps.create?.undo, 'function')
     for (const step of Object.values(plugin.steps)) assert.ok(step.description)

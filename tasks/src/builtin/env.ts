@@ -18,8 +18,8 @@ import {
   type TaskContext,
   UsageError,
 } from '@berth/contract'
+import { excludeFromGit } from '@berth/git'
 import { z } from 'zod'
-import { excludeFromGit } from './git.js'
 
 export const urlConfigSchema = z
   .object({

@@ -24,7 +24,6 @@ export function corePlugins(): Plugin[] {
   ]
 }
 
-export { detectRepo, excludeFromGit, git } from './git.js'
 export {
   completionPlugin,
   configPlugin,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, readdir, rmdir } from 'node:fs/promises'
-import { join, relative } from 'node:path'
-import { defineStep, flag, InterruptedError, type TaskContext, UsageError } from '@berth/contract'
+import { chmod, mkdir, rmdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { defineStep, flag, InterruptedError, listFiles, type TaskContext, UsageError, utcStamp } from '@berth/contract'
 import { z } from 'zod'
 import { type E2eReport, e2eOutput } from '../outputs.js'
 import { composeEnvironment } from '../project.js'
@@ -23,14 +23,6 @@ const serviceFlag = flag.parsed(
   'the test service (default: config test.service, e2e)',
   { value: 'NAME' },
 )
-
-/** `20261122T185512Z`: sortable, and valid in a file name on every platform. */
-export function utcStamp(date = new Date()): string {
-  return date
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace(/[-:]/g, '')
-}
 
 /**
  * `compose.test`: `run --rm -T <service> [args…]` on the instance's own network, with the same
@@ -114,13 +106,4 @@ async function createArtifactsDir(base: string): Promise<string> {
     await chmod(dir, 0o777)
     return dir
   }
-}
-
-/** Every file below `dir`, relative to it, sorted. */
-export async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
-    .sort()
 }

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { detectRepo, normaliseOrigin } from '../src/builtin/git.js'
+import { findRepository as detectRepo, normaliseOrigin } from '../src/index.js'
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'berth-repo-')))
 after(() => rmSync(root, { recursive: true, force: true }))
@@ -12,7 +12,7 @@ after(() => rmSync(root, { recursive: true, force: true }))
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', args, { cwd, env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' }, stdio: 'pipe' })
 
-describe('detectRepo', () => {
+describe('findRepository', () => {
   test('gives two clones of one origin the same origin, and a clone of a clone its main checkout', async () => {
     git(root, 'init', '-q', '--bare', 'origin.git')
     git(root, 'clone', '-q', join(root, 'origin.git'), 'main')

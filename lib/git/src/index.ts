@@ -1,0 +1,11 @@
+export {
+  detectCheckout,
+  excludeFromGit,
+  findRepository,
+  type GitDirs,
+  gitDirs,
+  normaliseOrigin,
+  remoteUrl,
+} from './repo.js'
+export { firstLine, type GitOptions, type GitResult, outputLines, runGit } from './run.js'
+export { type GitStatus, parseStatus, readStatus, type StatusEntry } from './status.js'
