@@ -19,12 +19,13 @@ import { BENCH_DIR, BERTH_BIN, REPO_ROOT, Workspace } from './lib/workspace.mjs'
 import { claims } from './scenarios/claims.mjs'
 import { coldStart } from './scenarios/cold-start.mjs'
 import { gateLag } from './scenarios/gate-lag.mjs'
+import { healthLag } from './scenarios/health-lag.mjs'
 import { impl } from './scenarios/impl.mjs'
 import { status } from './scenarios/status.mjs'
 import { upDown } from './scenarios/up-down.mjs'
 
 /** Cheap and engine-free first, the container-heavy ones last. */
-const SCENARIOS = [coldStart, impl, claims, gateLag, status, upDown]
+const SCENARIOS = [coldStart, impl, claims, gateLag, healthLag, status, upDown]
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--smoke] [--only NAME[,NAME]] [--out DIR]
   --runs N     measured rounds per case (default 10; at least 10 for RESULTS.md)

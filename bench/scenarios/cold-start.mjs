@@ -54,7 +54,7 @@ export const coldStart = {
           limit: 2,
           unit: 'x',
         }),
-        target({ id: 'help', text: '`berth --help` <= 2.5x `node -e 0`', value: help.ratio, limit: 2.5, unit: 'x' }),
+        target({ id: 'help', text: '`berth --help` <= 1.5x `node -e 0`', value: help.ratio, limit: 1.5, unit: 'x' }),
       ],
       notes: [],
     }

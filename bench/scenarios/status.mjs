@@ -1,7 +1,9 @@
 /**
  * Status loop: `berth sandbox list --json` with 0, 10 and 50 registered instances (10 of them
  * running a one-service stack), beside the one `docker ps` that lists every compose container.
- * Shows how the cost of a listing grows with the number of instances.
+ * Shows how the cost of a listing grows with the number of instances. With 0 and 50 instances the
+ * read-only commands agents call in loops (`url`, `sandbox list --json`, `sandbox slots`) are also
+ * measured beside `node -e 0` in the same rounds (issue 16: each at most 1.5x).
  */
 import { configJson, LIGHT_COMPOSE, pad, range } from '../lib/fixtures.mjs'
 import { freePortBlock } from '../lib/ports.mjs'
@@ -12,6 +14,9 @@ import { BERTH_BIN, NODE } from '../lib/workspace.mjs'
 
 const RUNNING = 10
 const LEVELS = [0, 10, 50]
+/** The levels where the read-only commands are measured beside `node -e 0`. */
+const READ_ONLY_LEVELS = [0, 50]
+const READ_ONLY_LIMIT = 1.5
 
 const DOCKER_PS = ['ps', '--filter', 'label=com.docker.compose.project', '--format', '{{json .}}']
 
@@ -38,6 +43,7 @@ export const status = {
     const berth = (args, cwd) => run(NODE, [BERTH_BIN, ...args], { cwd, env })
     const clones = []
     const rows = []
+    const readOnlyRows = []
     let started = 0
     for (const level of LEVELS) {
       ctx.log(`status: registering instances ${clones.length + 1}..${level}`)
@@ -58,10 +64,22 @@ export const status = {
         started += toStart.length
       }
       const running = Math.min(level, RUNNING)
+      const timed = (command, args) => async () => {
+        const result = expectOk(await run(command, args, { cwd: main, env }))
+        return { ms: result.ms, cpu: result.cpuMs }
+      }
+      const readOnly = READ_ONLY_LEVELS.includes(level)
+        ? [
+            { key: 'node', measure: timed(NODE, ['-e', '0']) },
+            { key: 'url', measure: timed(NODE, [BERTH_BIN, 'url']) },
+            { key: 'slots', measure: timed(NODE, [BERTH_BIN, 'sandbox', 'slots']) },
+          ]
+        : []
       const measured = await interleave({
         warmup: ctx.warmup,
         runs: ctx.runs,
         variants: [
+          ...readOnly,
           {
             key: 'berth',
             async measure() {
@@ -86,6 +104,29 @@ export const status = {
           },
         ],
       })
+      if (readOnly.length > 0) {
+        const series = (key, label) => ({
+          label,
+          samples: measured[key].samples,
+          cpu: measured[key].extras.map((e) => e.cpu),
+        })
+        const node = series('node', 'node -e 0')
+        for (const [key, label] of [
+          ['url', 'berth url'],
+          ['berth', 'berth sandbox list --json'],
+          ['slots', 'berth sandbox slots'],
+        ]) {
+          readOnlyRows.push({
+            level,
+            key,
+            row: pairRow({
+              name: `${label} beside node -e 0, ${level} instances (${running} running)`,
+              berth: series(key, label),
+              baseline: node,
+            }),
+          })
+        }
+      }
       rows.push(
         pairRow({
           name: `sandbox list --json, ${level} instances (${running} running)`,
@@ -105,8 +146,18 @@ export const status = {
     const [zero, , fifty] = rows
     const growth = fifty.berth.median / zero.berth.median
     return {
-      rows,
+      rows: [...rows, ...readOnlyRows.map((r) => r.row)],
       targets: [
+        ...readOnlyRows.map((r) =>
+          target({
+            id: `read-only-${r.key === 'berth' ? 'list' : r.key}-${r.level}`,
+            text: `\`${r.row.berth.label}\` (${r.level} instances) <= ${READ_ONLY_LIMIT}x \`node -e 0\``,
+            value: r.row.ratio,
+            limit: READ_ONLY_LIMIT,
+            unit: 'x',
+            detail: `${r.row.berth.median} ms vs ${r.row.baseline.median} ms`,
+          }),
+        ),
         target({
           id: 'list-growth',
           text: '`sandbox list --json` with 50 instances <= 1.5x its 0-instance time',
