@@ -24,7 +24,7 @@ const trim = {
       if (args.pluginData?.trimmed) return undefined
       const own =
         /^@berth\//.test(args.path) ||
-        (args.path.startsWith('.') && /[\\/]plugins[\\/][^\\/]+[\\/]dist[\\/]/.test(args.importer))
+        (args.path.startsWith('.') && /[\\/](?:plugins|lib|libs)[\\/][^\\/]+[\\/]dist[\\/]/.test(args.importer))
       if (!own) return undefined
       const resolved = await b.resolve(args.path, {
         kind: args.kind,
