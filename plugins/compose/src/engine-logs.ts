@@ -1,4 +1,5 @@
-import { containerLogTail, type EngineContainer, engineRequest } from '@berth/contract'
+import type { EngineContainer } from '@berth/contract'
+import { containerLogTail, engineRequest } from '@berth/engine'
 import { PROJECT_LABEL } from './engine.js'
 
 const SERVICE_LABEL = 'com.docker.compose.service'

@@ -1,4 +1,5 @@
-import { type EngineContainer, engineCall, engineRequest, OperationError } from '@berth/contract'
+import { type EngineContainer, OperationError } from '@berth/contract'
+import { engineCall, engineRequest } from '@berth/engine'
 
 /** The compose label every container, volume and network of a project carries. */
 export const PROJECT_LABEL = 'com.docker.compose.project'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { demuxLogStream } from '@berth/contract'
+import { demuxLogStream } from '@berth/engine'
 
 function frame(stream: number, text: string): Buffer {
   const payload = Buffer.from(text)

@@ -1,6 +1,5 @@
 export * from './context.js'
-export * from './engine.js'
-export * from './engine-events.js'
+export * from './engine-types.js'
 export * from './envfile.js'
 export * from './errors.js'
 export * from './files.js'

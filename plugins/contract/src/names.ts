@@ -104,3 +104,12 @@ export function parseFeatureName(input: string, what = 'name'): FeatureName {
   }
   return { typed: input, slug, branch }
 }
+
+/**
+ * The compose project name of an instance. Both compose flavours accept only `[a-z0-9_-]`
+ * (v1 silently drops other characters, v2 refuses them), so berth normalises the instance id
+ * the same way v1 does and always passes the result with `-p`; labels then match exactly.
+ */
+export function composeProjectName(instanceId: string): string {
+  return instanceId.toLowerCase().replace(/[^a-z0-9_-]/g, '')
+}

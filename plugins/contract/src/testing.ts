@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { BerthServices, RepoInfo, TaskContext, TaskRequest } from './context.js'
-import { engineCall } from './engine.js'
 import type { InstanceKind, InstanceRecord } from './instance-record.js'
 import { Redactor } from './redact.js'
 import type { ConfigSection, Step } from './step.js'
@@ -113,8 +112,17 @@ export const BUSYBOX_TEST_IMAGE = 'berth-compose-test-busybox:local'
  * Fails, never skips, when there is no engine or no `/bin/busybox` (Debian: busybox-static).
  */
 export async function ensureBusyboxTestImage(): Promise<string> {
-  const answer = await engineCall(`/images/${encodeURIComponent(BUSYBOX_TEST_IMAGE)}/json`)
-  if (answer.statusCode === 200) return BUSYBOX_TEST_IMAGE
+  const present = await promisify(execFile)('docker', [
+    'image',
+    'inspect',
+    '--format',
+    '{{.Id}}',
+    BUSYBOX_TEST_IMAGE,
+  ]).then(
+    () => true,
+    () => false,
+  )
+  if (present) return BUSYBOX_TEST_IMAGE
   const context = mkdtempSync(join(tmpdir(), 'berth-test-image-'))
   try {
     copyFileSync('/bin/busybox', join(context, 'busybox'))

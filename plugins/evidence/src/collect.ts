@@ -3,13 +3,13 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import {
   ConflictError,
-  containerLogTail,
   type EngineContainer,
   type InstanceRecord,
   type PipelineOutcome,
   type TaskContext,
   UsageError,
 } from '@berth/contract'
+import { containerLogTail } from '@berth/engine'
 import { BUNDLE_NAME, compareBundleNames, createBundleDir, newestBundleWith, pruneBundles } from './bundles.js'
 import {
   type ContainerDetails,

@@ -1,10 +1,5 @@
-import {
-  composeProjectName,
-  type EngineContainer,
-  engineRequest,
-  listComposeContainers,
-  type Redactor,
-} from '@berth/contract'
+import { composeProjectName, type EngineContainer, type Redactor } from '@berth/contract'
+import { engineRequest, listComposeContainers } from '@berth/engine'
 
 export const PROJECT_LABEL = 'com.docker.compose.project'
 export const SERVICE_LABEL = 'com.docker.compose.service'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { EngineContainer } from '@berth/contract'
-import { demuxLogStream as demultiplex } from '@berth/contract'
+import { demuxLogStream as demultiplex } from '@berth/engine'
 import { serviceNames, splitServiceLogs } from '../src/index.js'
 
 function container(project: string, service: string, name: string, oneOff = false): EngineContainer {

@@ -1,10 +1,5 @@
-import {
-  type EngineContainer,
-  type EngineEventStream,
-  engineEvents,
-  engineRequest,
-  projectContainerList,
-} from '@berth/contract'
+import type { EngineContainer } from '@berth/contract'
+import { type EngineEventStream, engineEvents, engineRequest, projectContainerList } from '@berth/engine'
 
 /** A failure waiting cannot fix (a container `unhealthy` or gone): the check fails at once. */
 export class DecisiveFailure extends Error {

@@ -1,5 +1,6 @@
 import { readdir, readFile, readlink } from 'node:fs/promises'
-import { type EngineContainer, engineRequest, type PortHolder } from '@berth/contract'
+import type { EngineContainer, PortHolder } from '@berth/contract'
+import { engineRequest } from '@berth/engine'
 
 /**
  * Names who holds each of `ports`: a Docker container publishing it (from the engine API, one

@@ -1,6 +1,7 @@
 import { unlink } from 'node:fs/promises'
 import type { Diagnosis, Repair, TaskContext } from '@berth/contract'
-import { composeProjectName, defineState, defineStep, OperationError, projectResourceCounts } from '@berth/contract'
+import { composeProjectName, defineState, defineStep, OperationError } from '@berth/contract'
+import { projectResourceCounts } from '@berth/engine'
 import {
   acquireInstanceLock,
   type InstanceLockHolder,

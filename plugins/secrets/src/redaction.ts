@@ -1,11 +1,5 @@
-import {
-  composeProjectName,
-  engineRequest,
-  type Logger,
-  projectContainerList,
-  type Redactor,
-  type TaskContext,
-} from '@berth/contract'
+import { composeProjectName, type Logger, type Redactor, type TaskContext } from '@berth/contract'
+import { engineRequest, projectContainerList } from '@berth/engine'
 import { loadSecrets } from './load.js'
 import type { SecretsConfig } from './schema.js'
 

@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { promisify } from 'node:util'
-import { engineRequest, listComposeContainers } from '@berth/contract'
+import { engineRequest, listComposeContainers } from '@berth/engine'
 import { secretsPlugin } from '../src/index.js'
 import { cleanup, filesContaining, gitRepo, makeContext, processesWithArgv, standinOp, tempDir } from './helpers.js'
 

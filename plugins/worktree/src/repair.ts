@@ -1,11 +1,6 @@
 import { basename, dirname } from 'node:path'
-import {
-  composeProjectName,
-  instanceIdFor,
-  projectResourceCounts,
-  type Repair,
-  type TaskContext,
-} from '@berth/contract'
+import { composeProjectName, instanceIdFor, type Repair, type TaskContext } from '@berth/contract'
+import { projectResourceCounts } from '@berth/engine'
 import { resolveBaseBranch } from './base.js'
 import { parentFolder, worktreeSection } from './context.js'
 import { berthFolderName, isBerthWorktree } from './diagnose.js'

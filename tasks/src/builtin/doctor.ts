@@ -7,13 +7,12 @@ import {
   definePlugin,
   defineStep,
   diagnosisSchema,
-  dockerSocketPath,
-  engineRequest,
   flag,
   type Plugin,
   type Repair,
   repairSchema,
 } from '@berth/contract'
+import { dockerSocketPath, engineRequest } from '@berth/engine'
 import { z } from 'zod'
 import { runnerState } from '../runner-state.js'
 

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { engineRequest, UsageError } from '@berth/contract'
+import { UsageError } from '@berth/contract'
+import { engineRequest } from '@berth/engine'
 import { PROJECT_LABEL } from '../engine.js'
 
 const VOLUME_LABEL = 'com.docker.compose.volume'

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type EngineContainer, engineRequest, OperationError } from '@berth/contract'
+import { type EngineContainer, OperationError } from '@berth/contract'
+import { engineRequest } from '@berth/engine'
 import { PROJECT_LABEL } from '../engine.js'
 import { healthOf } from '../status.js'
 

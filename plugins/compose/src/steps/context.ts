@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { defineState, engineRequest, type InstanceRecord, type TaskContext, UsageError } from '@berth/contract'
+import { defineState, type InstanceRecord, type TaskContext, UsageError } from '@berth/contract'
+import { engineRequest } from '@berth/engine'
 import { detectComposeFlavour } from '../flavour.js'
 import { composeEnvironment, composeProjectName, resolveComposeFiles } from '../project.js'
 import { type InstanceRender, RENDERED_FILE, renderInstanceCompose } from '../render/instance.js'

@@ -1,4 +1,5 @@
-import { type Diagnosis, engineRequest, type TaskContext } from '@berth/contract'
+import type { Diagnosis, TaskContext } from '@berth/contract'
+import { engineRequest } from '@berth/engine'
 import { detectComposeFlavour } from '../flavour.js'
 import { diagnoseInstanceStacks } from './instances.js'
 import { describeOrphan } from './list.js'

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { type Diagnosis, type InstanceRecord, listComposeContainers, type TaskContext } from '@berth/contract'
+import type { Diagnosis, InstanceRecord, TaskContext } from '@berth/contract'
+import { listComposeContainers } from '@berth/engine'
 import { composeProjectName, resolveComposeFiles } from '../project.js'
 import { type ProjectStatus, projectStatus } from '../status.js'
 import { yaml } from '../yaml-lazy.js'

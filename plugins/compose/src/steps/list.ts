@@ -1,4 +1,5 @@
-import { defineStep, type EngineContainer, listComposeContainers, type TaskContext } from '@berth/contract'
+import { defineStep, type EngineContainer, type TaskContext } from '@berth/contract'
+import { listComposeContainers } from '@berth/engine'
 import { type EngineVolume, listComposeVolumes } from '../engine.js'
 import { composeOutput, type InstanceComposeSummary } from '../outputs.js'
 import { composeProjectName } from '../project.js'

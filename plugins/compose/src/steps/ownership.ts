@@ -1,5 +1,6 @@
 import { dirname, relative, sep } from 'node:path'
-import { ConflictError, type EngineContainer, engineRequest, type InstanceRecord } from '@berth/contract'
+import { ConflictError, type EngineContainer, type InstanceRecord } from '@berth/contract'
+import { engineRequest } from '@berth/engine'
 import { PROJECT_LABEL } from '../engine.js'
 import { composeProjectName } from '../project.js'
 

@@ -1,11 +1,6 @@
 import { existsSync } from 'node:fs'
-import {
-  type EngineContainer,
-  engineRequest,
-  listComposeContainers,
-  type Repair,
-  type TaskContext,
-} from '@berth/contract'
+import type { EngineContainer, Repair, TaskContext } from '@berth/contract'
+import { engineRequest, listComposeContainers } from '@berth/engine'
 import { listComposeNetworks, listComposeVolumes, PROJECT_LABEL } from '../engine.js'
 import { composeProjectName } from '../project.js'
 import { findOrphans, type OrphanProject } from '../status.js'

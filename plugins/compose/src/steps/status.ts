@@ -1,4 +1,5 @@
-import { defineStep, listComposeContainers } from '@berth/contract'
+import { defineStep } from '@berth/contract'
+import { listComposeContainers } from '@berth/engine'
 import { composeOutput, containersOutput, stateOutput } from '../outputs.js'
 import { composeProjectName } from '../project.js'
 import { projectStatus } from '../status.js'

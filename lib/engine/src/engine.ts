@@ -1,4 +1,4 @@
-import { EnvironmentError } from './errors.js'
+import { type EngineContainer, EnvironmentError } from '@berth/contract'
 
 /**
  * The Docker engine's unix socket: `DOCKER_HOST=unix://…` when set, else `/var/run/docker.sock`.
@@ -109,15 +109,6 @@ export async function containerLogTail(id: string, tail: number, options: Engine
   return demuxLogStream(answer.body)
 }
 
-/**
- * The compose project name of an instance. Both compose flavours accept only `[a-z0-9_-]`
- * (v1 silently drops other characters, v2 refuses them), so berth normalises the instance id
- * the same way v1 does and always passes the result with `-p`; labels then match exactly.
- */
-export function composeProjectName(instanceId: string): string {
-  return instanceId.toLowerCase().replace(/[^a-z0-9_-]/g, '')
-}
-
 /** The containers of one compose project (running or not), in one request. */
 export function projectContainerList(project: string, options?: EngineRequestOptions): Promise<EngineContainer[]> {
   const filters = encodeURIComponent(JSON.stringify({ label: [`com.docker.compose.project=${project}`] }))
@@ -138,18 +129,6 @@ export async function projectResourceCounts(
     engineRequest<{ Volumes: unknown[] | null }>(`/volumes?filters=${filters}`, options),
   ])
   return { containers: containers.length, volumes: volumes.Volumes?.length ?? 0 }
-}
-
-/** The subset of `GET /containers/json` berth reads. */
-export interface EngineContainer {
-  Id: string
-  Names: string[]
-  Image: string
-  State: string
-  Status: string
-  Created: number
-  Labels: Record<string, string>
-  Ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[]
 }
 
 /** All containers carrying a compose project label, in one request. */
