@@ -102,7 +102,7 @@ describe('interrupts leave nothing behind', { concurrency: true }, () => {
       const code = await impl.exited
       assert.equal(code, 130, `impl exits 130\n${impl.stderr()}`)
       assert.match(impl.stderr(), new RegExp(`interrupted \\(${signal}\\) during worktree\\.create`))
-      assert.match(impl.stderr(), /rolled back registry\.claim; nothing is left behind/)
+      assert.match(impl.stderr(), /rolled back registry\.claim(, profiles\.select)?; nothing is left behind/)
 
       // nothing is left: no hook still running, no worktree, no branch, no claim, no folder
       const hookPid = readFileSync(join(rel.dir, 'hook-started'), 'utf8').trim()
