@@ -147,7 +147,7 @@ describe('interrupts leave nothing behind', { concurrency: true }, () => {
     assert.match(first.stderr(), /interrupted again: berth is rolling back so that nothing is left behind/)
     assert.match(
       first.stderr(),
-      /interrupted \(SIGINT\) during gate\.wait; rolled back compose\.up, secrets\.load, env\.write, worktree\.create, registry\.claim; nothing is left behind/,
+      /interrupted \(SIGINT\) during gate\.wait; rolled back compose\.up, secrets\.load, env\.write, worktree\.create, registry\.claim(, profiles\.select)?; nothing is left behind/,
     )
     assert.deepEqual(registryIds(rel.home), [])
     assert.equal(existsSync(rel.tree('x')), false)
