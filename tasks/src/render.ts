@@ -1,4 +1,4 @@
-import { colour, instanceLabel, type Redactor, table } from '@berth/contract'
+import { colour, type Redactor } from '@berth/contract'
 import type { CommandSpec } from './commands.js'
 import type { BoundStep } from './runner.js'
 
@@ -10,35 +10,6 @@ function evidenceLine(output: Output): string[] {
 
 const RENDERERS: Record<string, (output: Output) => string[]> = {
   impl: evidenceLine,
-  worktrees: (o) =>
-    table([
-      ['KIND', 'BRANCH', 'SLOT', 'STATE', 'INSTANCE', 'PATH'],
-      ...(
-        o.worktrees as {
-          kind: string
-          main: boolean
-          branch: string | null
-          id: string | null
-          name: string | null
-          slot: number | null
-          dirty: string[]
-          unpushed: unknown[]
-          path: string
-        }[]
-      ).map((w) => [
-        w.main ? 'main' : w.kind,
-        w.branch ?? '(detached)',
-        w.slot === null ? '-' : String(w.slot),
-        [
-          w.dirty.length ? `${w.dirty.length} uncommitted` : '',
-          w.unpushed.length ? `${w.unpushed.length} unpushed` : '',
-        ]
-          .filter(Boolean)
-          .join(', ') || 'clean',
-        w.id ? instanceLabel({ id: w.id, name: w.name ?? undefined }) : '-',
-        w.path,
-      ]),
-    ]),
   'sandbox.up': evidenceLine,
   'local-prod.up': evidenceLine,
   gate: (o) => evidenceLine(o),

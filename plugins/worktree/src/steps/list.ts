@@ -1,11 +1,36 @@
-import type { Step } from '@berth/contract'
+import { defineOutput, defineStep, instanceLabel, table } from '@berth/contract'
+import { z } from 'zod'
 import { resolveBaseBranch } from '../base.js'
 import { repoOf, worktreeSection } from '../context.js'
-import { describeWorktrees, type WorktreeListing } from '../describe.js'
+import { describeWorktrees, type WorktreeListing, worktreeListingSchema } from '../describe.js'
+
+/** `output.worktrees` (`berth worktrees`): every worktree and registered clone, with its state. */
+export const worktreesOutput = defineOutput('worktrees', z.array(worktreeListingSchema), {
+  description:
+    'every worktree and registered clone of the repository: kind, branch, instance, slot, uncommitted and unpushed work',
+  render: (rows) =>
+    table([
+      ['KIND', 'BRANCH', 'SLOT', 'STATE', 'INSTANCE', 'PATH'],
+      ...rows.map((w) => [
+        w.main ? 'main' : w.kind,
+        w.branch ?? '(detached)',
+        w.slot === null ? '-' : String(w.slot),
+        [
+          w.dirty.length ? `${w.dirty.length} uncommitted` : '',
+          w.unpushed.length ? `${w.unpushed.length} unpushed` : '',
+        ]
+          .filter(Boolean)
+          .join(', ') || 'clean',
+        w.id ? instanceLabel({ id: w.id, name: w.name ?? undefined }) : '-',
+        w.path,
+      ]),
+    ]),
+})
 
 /** Lists every worktree (and registered clone) of the repository in `ctx.output.worktrees`. Read-only. */
-export const listStep: Step = {
+export const listStep = defineStep({
   description: 'list worktrees with kind, branch, slot and dirty/unpushed state',
+  outputs: [worktreesOutput],
   async run(ctx) {
     const config = worktreeSection(ctx)
     const repo = await repoOf(ctx)
@@ -14,7 +39,7 @@ export const listStep: Step = {
     const rows = await describeWorktrees(repo.root, { instances, baseBranch: base.name, remote: config.remote })
     ctx.output.worktrees = rows
   },
-}
+})
 
 /** One human line: `impl  impl/x  slot 1  2 dirty, 1 unpushed  /path`. */
 export function formatListing(row: WorktreeListing): string {
