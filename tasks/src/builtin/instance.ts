@@ -84,7 +84,9 @@ export function instancePlugin(): Plugin {
             const apiPort =
               instance.slot === null
                 ? null
-                : (instance.ports?.[portVar] ?? ctx.services.slotPorts?.(instance.slot)[portVar] ?? null)
+                : instance.ports
+                  ? (instance.ports[portVar] ?? null)
+                  : (ctx.services.slotPorts?.(instance.slot)[portVar] ?? null)
             const profile = instance.slot === null ? undefined : ctx.services.instanceProfile?.(instance)?.name
             const { profile: _recorded, ...record } = instance
             return {
