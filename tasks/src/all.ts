@@ -69,13 +69,14 @@ function parseDocument(text: string): Record<string, unknown> | undefined {
 }
 
 /**
- * Exit code of the whole: 0 when every instance went; else 1 when any stayed because an operation
+ * Exit code of the whole: 0 when every instance went; 130 when interrupted; else 1 when any stayed because an operation
  * failed (compose, git), else the highest code of the ones that stayed — 3 when they stayed for a
  * conflict (unsaved work, a folder berth did not create, an instance busy).
  */
 export function exitCodeOf(report: AllReport): number {
   if (report.stayed.length === 0) return 0
   const codes = report.stayed.map((s) => s.exitCode)
+  if (codes.includes(130)) return 130
   if (codes.includes(1)) return 1
   return Math.max(...codes)
 }
@@ -86,6 +87,7 @@ export async function executeAll(
   flags: Record<string, string | boolean | undefined>,
   positionals: string[],
   cwd: string,
+  signal: AbortSignal,
 ): Promise<number> {
   if (positionals.length > 0) {
     throw new UsageError(`--all and a name (${positionals[0]}) cannot be used together`, {
@@ -104,6 +106,7 @@ export async function executeAll(
   const instances = list.instances as InstanceRecord[]
   const report: AllReport = { dryRun: flags['dry-run'] === true, went: [], stayed: [] }
   const passed = PASSED_ON.filter((flag) => flags[flag] === true).map((flag) => `--${flag}`)
+  let interrupted = false
   for (const instance of instances) {
     const entry: AllEntry = {
       id: instance.id,
@@ -122,12 +125,25 @@ export async function executeAll(
       })
       continue
     }
+    // Ctrl-C reaches the running child too (one process group); the ones after it are not started.
+    if (interrupted || signal.aborted) {
+      interrupted = true
+      report.stayed.push({
+        ...entry,
+        reason: 'not attempted: interrupted',
+        hint: null,
+        exitCode: 130,
+        code: 'E_INTERRUPTED',
+      })
+      continue
+    }
     if (!json) process.stderr.write(`${colour.dim('→')} ${command.path.join(' ')} ${instance.id}\n`)
     const result = await runBerth([...command.path, instance.id, ...passed, '--json', '--cwd', cwd], cwd)
     if (result.code === 0) {
       report.went.push(entry)
       continue
     }
+    if (result.code === 130) interrupted = true
     const error = parseDocument(result.stdout)?.error as
       | { message?: string; hint?: string | null; code?: string; step?: string | null }
       | undefined

@@ -194,7 +194,7 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
     const { flags } = invocation
     const flagValues = parseFlagValues(flags, stepFlags, command.path)
     if (command.allOption) {
-      if (flags.all === true) return await executeAll(command, flags, invocation.positionals, cwd)
+      if (flags.all === true) return await executeAll(command, flags, invocation.positionals, cwd, interrupts.signal)
       if (command.allOption === 'name-required' && invocation.positionals.length === 0) {
         throw new UsageError('missing <name>', {
           hint: `usage: berth ${command.path.join(' ')} <name>, or --all for every instance of this project`,

@@ -44,6 +44,11 @@ export const BERTH_TOOLS: BerthTool[] = [
       name: z.string().min(1).describe('the feature name, e.g. cart or genome/M1'),
       slot: z.number().int().min(0).optional().describe('a manual slot instead of the lowest free pool slot'),
       from: z.string().optional().describe("start the branch from this ref (default: the remote's default branch)"),
+      branch: z
+        .string()
+        .optional()
+        .describe("check out this existing branch (local or the remote's) instead of creating impl/<name>"),
+      profile: z.string().optional().describe("the config's slot profile to run (e.g. light, heavy)"),
       noUp: z.boolean().optional().describe('create and register only; start later with up'),
       timeout,
     },
@@ -53,6 +58,8 @@ export const BERTH_TOOLS: BerthTool[] = [
       String(i.name),
       ...opt('--slot', i.slot),
       ...opt('--from', i.from),
+      ...opt('--branch', i.branch),
+      ...opt('--profile', i.profile),
       ...on('--no-up', i.noUp),
       ...opt('--timeout', i.timeout),
     ],
