@@ -186,6 +186,11 @@ const applyStep = defineStep({
     const instance = ctx.instance
     if (!instance) return
     if (instance.profile !== undefined && !ctx.settings[instance.profile]) {
+      // Looking is never refused: status and compose config say so and show the stack as written.
+      if (ctx.task === 'sandbox.status' || ctx.task === 'compose.config') {
+        ctx.log.warn(`${instance.id} runs profile ${instance.profile}, which the config no longer has`)
+        return
+      }
       throw new UsageError(`${instance.id} runs profile ${instance.profile}, which the config no longer has`, {
         code: 'E_PROFILE',
         hint: `start it as another profile: berth sandbox up --profile <name> (${Object.keys(ctx.settings).join(', ') || 'none configured'})`,
