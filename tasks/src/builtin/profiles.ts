@@ -3,7 +3,6 @@ import {
   defineOutput,
   definePlugin,
   defineSection,
-  defineState,
   defineStep,
   flag,
   type InstanceProfile,
@@ -111,13 +110,12 @@ export const profileOutput = defineOutput(
   },
 )
 
-/** What `profiles.select` replaced on a registered instance, for its undo. */
-const previous = defineState<{ id: string; profile: string | undefined }>('profiles.previous')
-
 /**
  * `profiles.select`: `--profile P` for the instance. In `impl` (before the claim) it is recorded
  * with the claim, whose slot then comes from the profile's `slots`; in `sandbox up` the registered
- * instance switches to P — refused (exit 3) when its slot is not one P may run on.
+ * instance switches to P — refused (exit 3) when its slot is not one P may run on. No undo: the
+ * switch stays recorded when the start fails (the next `sandbox up` starts it as P again), and in
+ * `impl` the claim it only annotated is undone by `registry.claim`.
  */
 const selectStep = defineStep({
   description: "choose the instance's slot profile (--profile P; else the recorded one, else the config's default)",
@@ -160,16 +158,9 @@ const selectStep = defineStep({
       }
       if (!ctx.services.recordProfile) throw new UsageError('profiles.select: no registry plugin records profiles')
       await ctx.services.recordProfile(instance.id, name)
-      previous.set(ctx, { id: instance.id, profile: instance.profile })
       ctx.log.info(`${instance.id} now runs profile ${name}${instance.profile ? ` (was ${instance.profile})` : ''}`)
     }
     ctx.instance = { ...instance, profile: name }
-  },
-  async undo(ctx) {
-    const before = previous.get(ctx)
-    if (!before) return
-    await ctx.services.recordProfile?.(before.id, before.profile)
-    if (ctx.instance) ctx.instance = { ...ctx.instance, profile: before.profile }
   },
 })
 
