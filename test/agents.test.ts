@@ -20,6 +20,7 @@ import {
   demoRepo,
   engine,
   inspectContainer,
+  projectObjects,
   readEnvFile,
   removeProject,
   serviceContainer,
@@ -35,6 +36,9 @@ const SECRETS = {
   redis_password: `redispw-${randomBytes(8).toString('hex')}`,
   api_key: `apikey-${randomBytes(8).toString('hex')}`,
 }
+/** `compose.limits` of the config: every container of an instance must report them. */
+const LIMIT_MEMORY = '384m'
+const LIMIT_CPUS = 1.5
 const id = (feature: string) => `${PROJECT}-impl-${feature}`
 
 /**
@@ -103,6 +107,7 @@ describe('agents in parallel demo stacks (real CLI, real engine, stand-in op)', 
         writeFileSync(join(seed, 'README'), 'not shared data\n')
         const config = {
           ...demoConfig(PROJECT, BLOCK),
+          compose: { files: ['compose.yaml'], limits: { memory: LIMIT_MEMORY, cpus: LIMIT_CPUS } },
           sharedData: { dirs: { data: 'DEMO_DATA_DIR' } },
           plugins: extraPlugins(),
         }
@@ -164,6 +169,25 @@ describe('agents in parallel demo stacks (real CLI, real engine, stand-in op)', 
         identities.push(containerEnv.OTEL_RESOURCE_ATTRIBUTES)
       }
       assert.notEqual(identities[0], identities[1])
+    },
+  )
+
+  agentTest(
+    'with compose.limits in config, every container of each instance reports the memory and CPU limit (engine inspect)',
+    async () => {
+      for (const feature of ['a', 'b']) {
+        const { containers } = await projectObjects(id(feature))
+        assert.ok(containers.length >= 5, `instance ${feature} has its containers (${containers.length})`)
+        for (const container of containers) {
+          const inspected = await engine<{ Name: string; HostConfig: { Memory: number; NanoCpus: number } }>(
+            `/containers/${container.Id}/json`,
+          )
+          assert.equal(inspected.HostConfig.Memory, 384 * 1024 * 1024, `${inspected.Name} memory limit`)
+          assert.equal(inspected.HostConfig.NanoCpus, LIMIT_CPUS * 1e9, `${inspected.Name} cpu limit`)
+        }
+      }
+      const rendered = readFileSync(join(tree('a'), '.sandbox', 'compose.yaml'), 'utf8')
+      assert.match(rendered, /mem_limit: 384m/)
     },
   )
 

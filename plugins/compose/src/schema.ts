@@ -67,6 +67,23 @@ export const composeRenderSchema = z
   .prefault({})
 
 /**
+ * `compose.limits`: CPU and memory limits for every service of an instance, written into the
+ * rendered compose file as `mem_limit` / `cpus` (read alike by Compose v1 1.29 and v2). A service
+ * that sets its own limit (`mem_limit`, `cpus` or `deploy.resources.limits`) keeps it.
+ */
+export const composeLimitsSchema = z
+  .strictObject({
+    /** Memory per container, as compose writes it: `512m`, `1g`, `268435456`. */
+    memory: z
+      .string()
+      .regex(/^\d+(\.\d+)?[bkmg]?$/i, 'must be a size like 512m or 1g')
+      .optional(),
+    /** CPUs per container, e.g. 1.5. */
+    cpus: z.number().positive().max(1024).optional(),
+  })
+  .prefault({})
+
+/**
  * The `compose` config section. Users write the lenient form (every key optional); steps read the
  * resolved form. `files` stays optional: its default depends on which file exists in the checkout.
  */
@@ -81,6 +98,7 @@ export const composeConfigSchema = z
     lint: composeLintSchema,
     render: composeRenderSchema,
     observability: composeObservabilitySchema,
+    limits: composeLimitsSchema,
     /**
      * Seconds each container gets to stop when the stack is removed with its volumes (`done`,
      * `destroy`, a rolled-back `impl`): the data goes anyway, so a clean shutdown saves nothing.

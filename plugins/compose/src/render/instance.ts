@@ -69,6 +69,7 @@ export async function renderInstanceCompose(
       id: instance.id,
       project: ctx.config.project,
       render: config.render,
+      limits: config.limits,
       instanceVariables: [...instanceVariables].sort(),
       layout: [ctx.config.sections.ports ?? null, ctx.config.sections.derivedPorts ?? null],
       profile: profile ? { name: profile.name, scale: profile.scale, composeProfiles: profile.composeProfiles } : null,
@@ -96,6 +97,7 @@ export async function renderInstanceCompose(
       instanceImages: config.render.instanceImages,
       profile,
       hostGateway,
+      limits: config.limits,
     })
     const header = [
       `Rendered by berth from ${files.map((file) => shown(file, instance.path)).join(', ')} (the instance's values come from .env.sandbox).`,

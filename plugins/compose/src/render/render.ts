@@ -36,6 +36,8 @@ export interface RenderOptions {
    * the instance kind may reach host services. Empty or absent: nothing is added.
    */
   hostGateway?: string[] | undefined
+  /** CPU and memory limits for every service (`compose.limits`); a service's own limit is kept. */
+  limits?: { memory?: string | undefined; cpus?: number | undefined } | undefined
 }
 
 /** `myapp:dev` -> `myapp:dev-${INSTANCE_ID}`; `myapp` -> `myapp:latest-${INSTANCE_ID}`; digests stay. */
@@ -144,6 +146,7 @@ export function renderModel(model: ComposeModel, options: RenderOptions): Render
       service = addHostGateway(service, options.hostGateway)
       changes.push({ subject, change: `${options.hostGateway.join(', ')} -> the engine's host gateway (extra_hosts)` })
     }
+    service = applyLimits(name, service, options.limits, changes)
     const identity = addIdentity(name, service, options.project, options.envFileTelemetry(name, original))
     service = identity.service
     for (const note of identity.notes) changes.push({ subject, change: note })
@@ -317,5 +320,34 @@ function addHostGateway(original: Mapping, names: string[]): Mapping {
     : toList(service.extra_hosts).map(String)
   const mapped = new Set(entries.map((entry) => entry.split(/[:=]/)[0]))
   service.extra_hosts = [...entries, ...names.filter((name) => !mapped.has(name)).map((name) => `${name}:host-gateway`)]
+  return service
+}
+
+/**
+ * `mem_limit` / `cpus` from `compose.limits` (Compose v1 1.29 ignores `deploy.resources` outside
+ * swarm without --compatibility; both versions read these keys). A service that limits itself keeps
+ * its own value.
+ */
+function applyLimits(
+  name: string,
+  original: Mapping,
+  limits: RenderOptions['limits'],
+  changes: RenderChange[],
+): Mapping {
+  if (!limits || (limits.memory === undefined && limits.cpus === undefined)) return original
+  const service: Mapping = { ...original }
+  const own =
+    isMapping(service.deploy) && isMapping(service.deploy.resources) && isMapping(service.deploy.resources.limits)
+      ? service.deploy.resources.limits
+      : {}
+  const subject = `service "${name}"`
+  if (limits.memory !== undefined && service.mem_limit === undefined && own.memory === undefined) {
+    service.mem_limit = limits.memory
+    changes.push({ subject, change: `memory limit ${limits.memory} (compose.limits)` })
+  }
+  if (limits.cpus !== undefined && service.cpus === undefined && own.cpus === undefined) {
+    service.cpus = limits.cpus
+    changes.push({ subject, change: `cpu limit ${limits.cpus} (compose.limits)` })
+  }
   return service
 }
