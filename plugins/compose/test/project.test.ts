@@ -110,8 +110,19 @@ describe('compose config', () => {
       },
       render: { enabled: true, hostIp: '127.0.0.1' },
       observability: { mode: 'per-instance' },
+      limits: {},
       destroyGrace: 3,
     })
+  })
+
+  test('compose.limits takes a memory size and a CPU count; a size compose cannot read is refused with its path', () => {
+    assert.deepEqual(composeConfigSchema.parse({ limits: { memory: '512m', cpus: 1.5 } }).limits, {
+      memory: '512m',
+      cpus: 1.5,
+    })
+    const result = composeConfigSchema.safeParse({ limits: { memory: 'lots', cpus: 0 } })
+    assert.equal(result.success, false)
+    assert.deepEqual(result.error?.issues.map((issue) => issue.path.join('.')).sort(), ['limits.cpus', 'limits.memory'])
   })
 
   test('unknown keys and empty file lists are refused with their path', () => {
