@@ -8,6 +8,12 @@ export const composeLintSchema = z
   .strictObject({
     /** Set to false to skip `compose.lint` entirely. */
     enabled: z.boolean().default(true),
+    /**
+     * Host-exposure findings (a sensitive bind mount, `privileged`, host namespaces, `cap_add`, a
+     * port on all interfaces) are errors (exit 2) instead of warnings: turn on in agents' configs.
+     * The allow-lists still apply.
+     */
+    strict: z.boolean().default(false),
     /** Services allowed to publish a literal host port (they can then run in one instance only). */
     allowFixedPorts: names.default([]),
     /** Top-level volumes/networks meant to be shared by all instances (`external: true` or a fixed `name:`). */

@@ -171,6 +171,29 @@ describe('compose lint', () => {
     )
   })
 
+  test('lint.strict makes privileged, cap_add and host namespaces errors at file:line (rendering rebinds all-interface ports to 127.0.0.1)', async () => {
+    const text = `services:
+  agent:
+    image: agent
+    privileged: true
+    pid: host
+    cap_add: [SYS_ADMIN]
+    ports: ["0.0.0.0:\${AGENT_PORT:-8080}:80"]
+`
+    writeFileSync(join(dir, 'strict.yaml'), text)
+    const step = composePlugin().steps.lint
+    const strict = makeContext({ root: dir, compose: { files: ['strict.yaml'], lint: { strict: true } } })
+    await assert.rejects(async () => step.run(strict), /strict\.yaml:4/)
+    const report = strict.output.lint as { errors: { rule: string; line: number }[]; warnings: unknown[] }
+    assert.deepEqual(report.errors.map((p) => p.rule).sort(), ['cap-add', 'host-namespace', 'privileged'])
+    assert.equal(report.errors.find((p) => p.rule === 'privileged')?.line, 4)
+    const allowed = makeContext({
+      root: dir,
+      compose: { files: ['strict.yaml'], lint: { strict: true, allowHostAccess: ['agent'] } },
+    })
+    await step.run(allowed)
+  })
+
   test('privileged, cap_add and host namespaces warn unless the service is in allowHostAccess; the docker socket needs allowMounts', async () => {
     const text = `services:
   agent:

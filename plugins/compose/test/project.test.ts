@@ -102,6 +102,7 @@ describe('compose config', () => {
       profiles: [],
       lint: {
         enabled: true,
+        strict: false,
         allowFixedPorts: [],
         allowShared: [],
         allowMounts: [],

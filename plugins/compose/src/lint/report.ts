@@ -55,6 +55,11 @@ export interface LintOptions {
    * kept as they are, a warning.
    */
   rendered?: boolean
+  /**
+   * `compose.lint.strict`: the host-exposure warnings (a sensitive bind mount, `privileged`, host
+   * namespaces, `cap_add`, a port on all interfaces) are errors — for configs agents run.
+   */
+  strict?: boolean
   /** File names in problems are shown relative to this folder when they are inside it. */
   cwd?: string
   /**

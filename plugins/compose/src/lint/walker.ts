@@ -17,6 +17,17 @@ interface Entry {
 }
 
 /** Host namespaces a service can share with the host (`pid: host` …): warnings. */
+/** The rules `compose.lint.strict` turns from warnings into errors: what exposes the host. */
+const STRICT_RULES: ReadonlySet<LintRule> = new Set<LintRule>([
+  'host-root-mount',
+  'sensitive-mount',
+  'port-all-interfaces',
+  'host-network',
+  'host-namespace',
+  'privileged',
+  'cap-add',
+])
+
 const HOST_NAMESPACES = ['pid', 'ipc', 'uts', 'userns_mode', 'cgroup']
 
 /**
@@ -313,7 +324,8 @@ export class ComposeWalker {
     message: string,
   ): void {
     const pos = node?.range ? this.lines.linePos(node.range[0]) : { line: 0, col: 0 }
-    const list = severity === 'error' ? this.report.errors : this.report.warnings
+    const level = this.options.strict && STRICT_RULES.has(rule) ? 'error' : severity
+    const list = level === 'error' ? this.report.errors : this.report.warnings
     addProblem(list, { file: this.file, line: pos.line, column: pos.col, subject, rule, message })
   }
 }

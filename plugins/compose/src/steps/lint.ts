@@ -85,6 +85,7 @@ export function lintOptions(ctx: TaskContext, files: string[]): LintOptions {
     allowAllInterfaces: config.lint.allowAllInterfaces,
     allowHostAccess: config.lint.allowHostAccess,
     rendered: config.render.enabled,
+    strict: config.lint.strict,
     cwd: ctx.cwd,
     variables,
     instanceVariables,
