@@ -104,7 +104,7 @@ export const COMMANDS: CommandSpec[] = [
     },
     pipeline: 'impl',
     kind: 'impl',
-    drop: { 'no-up': ['@stack.up'] },
+    drop: { 'no-up': ['@stack.up', 'registry.capacity'] },
   },
   {
     path: ['spec'],

@@ -25,11 +25,14 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
     'gate.wait',
   ],
   // `registry.lock`: one operation per instance, taken before the first change (see registry).
+  // `registry.capacity`: a place under the machine's cap on running stacks, taken before anything
+  // is created or started (held as "starting" until the command ends).
   spec: ['worktree.plan', 'registry.lock', 'registry.claim', 'worktree.create'],
   impl: [
     'worktree.plan',
     'profiles.select',
     'registry.lock',
+    'registry.capacity',
     'registry.claim',
     'worktree.create',
     'ports.check',
@@ -47,7 +50,15 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   ],
   worktrees: ['worktree.list'],
   'sandbox.init': ['instance.detect', 'registry.lock', 'registry.claim', 'ports.check', 'env.write'],
-  'sandbox.up': ['registry.resolve', 'registry.lock', 'profiles.select', 'env.read', 'ports.check', '@stack.up'],
+  'sandbox.up': [
+    'registry.resolve',
+    'registry.lock',
+    'registry.capacity',
+    'profiles.select',
+    'env.read',
+    'ports.check',
+    '@stack.up',
+  ],
   'sandbox.down': ['registry.resolve', 'registry.lock', 'env.read', 'compose.beforeDown', 'compose.down'],
   'sandbox.status': ['registry.resolve', 'env.read', 'profiles.apply', 'compose.status'],
   'sandbox.list': ['registry.list', 'instance.summary', 'compose.list'],
@@ -65,7 +76,7 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   // secrets.load: postgres/redis checks log in with the instance's secrets.
   gate: ['registry.resolve', 'env.read', 'profiles.apply', 'secrets.load', 'gate.wait'],
   'local-prod.init': ['instance.detect', 'registry.lock', 'registry.claim', 'ports.check', 'env.write'],
-  'local-prod.up': ['registry.resolve', 'registry.lock', 'env.read', 'ports.check', '@stack.up'],
+  'local-prod.up': ['registry.resolve', 'registry.lock', 'registry.capacity', 'env.read', 'ports.check', '@stack.up'],
   'local-prod.down': ['registry.resolve', 'registry.lock', 'env.read', 'compose.beforeDown', 'compose.down'],
   'local-prod.status': ['registry.resolve', 'env.read', 'compose.status'],
   // local-prod is the user's own clone: its stack and claim go, the folder always stays.

@@ -1,4 +1,18 @@
 export {
+  type CapSource,
+  capacityPaths,
+  liveTickets,
+  type RunningCap,
+  type RunningStack,
+  releaseTicket,
+  reservePlace,
+  runningCap,
+  runningProjects,
+  type StartTicket,
+  stacksHoldingPlaces,
+} from './capacity.js'
+export { capacityOutput, capacityStep } from './capacity-step.js'
+export {
   type ClaimOptions,
   type ClaimResult,
   claimSlot,
@@ -38,6 +52,9 @@ export { type RepositoryRef, sameRepository } from './repository.js'
 export { resolveByCwd, resolveByName } from './resolve.js'
 export {
   instanceRecordV1Schema,
+  type LimitsConfig,
+  limitsConfigSchema,
+  limitsSection,
   REGISTRY_VERSION,
   type Registry,
   registrySchema,

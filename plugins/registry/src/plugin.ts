@@ -11,6 +11,7 @@ import {
   type TaskContext,
   UsageError,
 } from '@berth/contract'
+import { capacityStep, releaseReservation } from './capacity-step.js'
 import { claimSlot, releaseInstance, releaseStale } from './claim.js'
 import {
   diagnoseInstanceLocks,
@@ -31,7 +32,7 @@ import {
 import { describeBlocks, listPorts, overlappingClaims } from './overlap.js'
 import { sameRepository } from './repository.js'
 import { resolveByCwd, resolveByName } from './resolve.js'
-import { type SlotsConfig, type StoredInstance, slotsSection } from './schema.js'
+import { limitsSection, type SlotsConfig, type StoredInstance, slotsSection } from './schema.js'
 import { slotTable } from './slots.js'
 import { readRegistry, registryPaths, type StoreOptions, updateRegistry } from './store.js'
 import { describeUpgrade } from './upgrade.js'
@@ -103,7 +104,7 @@ function duplicateClaims(instances: StoredInstance[]): Diagnosis[] {
 
 /**
  * `berth:registry` — the single allocation authority for slots, in `$BERTH_HOME/registry.json`.
- * Config section `slots` (pool, max, reserved).
+ * Config sections `slots` (pool, max, reserved) and `limits` (the machine's cap on running stacks).
  */
 export function registryPlugin(): Plugin {
   const slotsOf = (ctx: TaskContext) => slotsSection.read(ctx)
@@ -119,7 +120,7 @@ export function registryPlugin(): Plugin {
   return definePlugin({
     name: 'berth:registry',
     version: REGISTRY_PLUGIN_VERSION,
-    sections: [slotsSection],
+    sections: [slotsSection, limitsSection],
     services: (ctx) => ({
       maxSlot: () => slotsOf(ctx).max,
       listInstances: async () => (await projectInstances(ctx)).map(publicRecord),
@@ -181,11 +182,16 @@ export function registryPlugin(): Plugin {
         )),
       ]
     },
-    // After the pipeline and its rollback: the instance is free for the next operation.
-    finalize: (ctx) => releaseHeldLock(ctx),
+    // After the pipeline and its rollback: the place under the running cap goes back (the stack's
+    // containers now count themselves) and the instance is free for the next operation.
+    finalize: async (ctx) => {
+      await releaseReservation(ctx)
+      await releaseHeldLock(ctx)
+    },
     abandon: recordAbandoned,
     steps: {
       lock: lockStep,
+      capacity: capacityStep,
       claim: defineStep({
         description: 'registers the instance and claims its slot (lowest free pool slot unless --slot)',
         config: slotsSection,

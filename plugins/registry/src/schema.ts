@@ -67,3 +67,23 @@ export type SlotsConfig = z.output<typeof slotsConfigSchema>
 
 /** The `slots` section: which slots `impl` may claim and how many exist. */
 export const slotsSection = defineSection('slots', slotsConfigSchema)
+
+/**
+ * `limits` section: the machine's cap on running stacks. Per-container memory and CPU limits are
+ * the compose plugin's (`compose.limits`): they are written into each instance's compose file.
+ */
+export const limitsConfigSchema = z
+  .strictObject({
+    /**
+     * How many stacks may run at once on this machine — every repository's instances registered in
+     * this BERTH_HOME, local-prod included. `impl` / `sandbox up` / `local-prod up` beyond it exit 3
+     * naming the running ones, or wait with `--queue`. `BERTH_MAX_RUNNING` overrides it. Unset: no cap.
+     */
+    maxRunning: z.number().int().min(1).max(1000).optional(),
+  })
+  .prefault({})
+
+export type LimitsConfig = z.output<typeof limitsConfigSchema>
+
+/** The `limits` section: the machine's cap on running stacks. */
+export const limitsSection = defineSection('limits', limitsConfigSchema)

@@ -1,6 +1,7 @@
 import type { Diagnosis, TaskContext } from '@berth/contract'
 import { engineRequest } from '@berth/engine'
 import { detectComposeFlavour } from '../flavour.js'
+import { diagnoseGuardrails } from './guardrails.js'
 import { diagnoseInstanceStacks } from './instances.js'
 import { describeOrphan } from './list.js'
 import { findOrphanStacks, orphanVerdict } from './repair.js'
@@ -8,7 +9,8 @@ import { findOrphanStacks, orphanVerdict } from './repair.js'
 /**
  * `berth doctor`'s compose findings: the compose flavour (v2 plugin or v1 binary) and orphan
  * compose projects (named like this project's instances, not in the registry, with containers,
- * volumes or networks) and the stack state of every registered instance. Changes nothing.
+ * volumes or networks), the stack state of every registered instance and the strict guardrails
+ * its running containers break (read back from the engine). Changes nothing.
  * The engine itself is checked by the runner.
  */
 export async function diagnoseCompose(ctx: TaskContext): Promise<Diagnosis[]> {
@@ -34,7 +36,11 @@ export async function diagnoseCompose(ctx: TaskContext): Promise<Diagnosis[]> {
     () => false,
   )
   if (!engineUp || !ctx.services.listInstances) return found
-  const [orphans, stacks] = await Promise.all([findOrphanStacks(ctx), diagnoseInstanceStacks(ctx)])
+  const [orphans, stacks, guardrails] = await Promise.all([
+    findOrphanStacks(ctx),
+    diagnoseInstanceStacks(ctx),
+    ctx.services.listInstances().then((instances) => diagnoseGuardrails(ctx, instances)),
+  ])
   for (const orphan of orphans ?? []) {
     found.push({
       check: 'orphan stack',
@@ -46,6 +52,6 @@ export async function diagnoseCompose(ctx: TaskContext): Promise<Diagnosis[]> {
     })
   }
   if (orphans?.length === 0) found.push({ check: 'orphan stacks', status: 'ok', detail: 'none' })
-  found.push(...stacks)
+  found.push(...stacks, ...guardrails)
   return found
 }
