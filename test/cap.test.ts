@@ -200,6 +200,11 @@ describe('the cap on running stacks (real CLI, real engine)', { concurrency: 1 }
     const bad = await run(['sandbox', 'up'], tree(loser), { BERTH_MAX_RUNNING: 'lots' })
     expectExit(bad, 2, 'sandbox up with BERTH_MAX_RUNNING=lots')
     assert.match(bad.stderr, /BERTH_MAX_RUNNING="lots" is not a number of stacks/)
+    // Three run now under the config's cap of 2: doctor says so.
+    const doctor = await run(['doctor', '--json'])
+    const held = doctor.json.checks.find((c: { check: string }) => c.check === 'running stacks')
+    assert.equal(held?.status, 'warn', JSON.stringify(doctor.json.checks))
+    assert.match(held.detail, /^3 of the cap of 2 \(limits\.maxRunning\)/)
   })
 })
 

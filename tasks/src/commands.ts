@@ -63,6 +63,9 @@ const slotOption: OptionSpec = {
 const upOptions: Record<string, OptionSpec> = {
   'no-secrets': { type: 'boolean', description: "skip the secrets provider; use the config's insecure defaults" },
 }
+/** The running-stacks cap, for the help of every command that starts a stack. */
+const CAP_DETAILS =
+  'With a cap on running stacks (limits.maxRunning, or BERTH_MAX_RUNNING for the whole machine), a start beyond it exits 3 before anything is made, naming the running stacks; --queue waits for one to stop. An instance that already runs is never refused.'
 const forceOption: OptionSpec = {
   type: 'boolean',
   description: 'remove even with uncommitted or unpushed work (it is lost)',
@@ -86,7 +89,8 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'worktree ../<project>-impl-<feature> on impl/<feature>, claim a slot, write .env.sandbox, start, gate',
     args: ['<feature>'],
     details:
-      "<feature> may be typed as feature/milestone and in any case: 'impl genome/M1' makes ../<project>-impl-genome-m1 on impl/genome-M1.",
+      "<feature> may be typed as feature/milestone and in any case: 'impl genome/M1' makes ../<project>-impl-genome-m1 on impl/genome-M1.\n" +
+      CAP_DETAILS,
     options: {
       slot: slotOption,
       branch: branchOption,
@@ -144,6 +148,7 @@ export const COMMANDS: CommandSpec[] = [
     path: ['sandbox', 'up'],
     summary: 'start the stack (port check, lint, secrets, compose up) and run the gate',
     options: upOptions,
+    details: CAP_DETAILS,
     pipeline: 'sandbox.up',
     keepOn: ['E_GATE'],
   },
@@ -208,6 +213,7 @@ export const COMMANDS: CommandSpec[] = [
     path: ['local-prod', 'up'],
     summary: 'start local-prod (secrets required) and run the gate',
     options: upOptions,
+    details: CAP_DETAILS,
     pipeline: 'local-prod.up',
     keepOn: ['E_GATE'],
     kind: 'local-prod',

@@ -1,4 +1,13 @@
-import { defineOutput, defineState, defineStep, flag, OperationError, type TaskContext } from '@berth/contract'
+import {
+  type Diagnosis,
+  defineOutput,
+  defineState,
+  defineStep,
+  flag,
+  OperationError,
+  type TaskContext,
+  type UsageError,
+} from '@berth/contract'
 import { z } from 'zod'
 import {
   describeStack,
@@ -116,4 +125,39 @@ export async function releaseReservation(ctx: TaskContext): Promise<void> {
   if (!ticket) return
   await releaseTicket(ctx.home, ticket)
   reservation.delete(ctx)
+}
+
+/**
+ * `berth doctor`: with a cap in force, how many stacks hold a place and which. A warning when more
+ * do than the cap allows (it was lowered, or stacks were started by hand): every new `up` waits
+ * or is refused until enough of them stop.
+ */
+export async function diagnoseCapacity(ctx: TaskContext): Promise<Diagnosis[]> {
+  let cap: ReturnType<typeof runningCap>
+  try {
+    cap = runningCap(limitsSection.read(ctx).maxRunning)
+  } catch (error) {
+    const e = error as UsageError
+    return [
+      { check: 'running stacks', status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}), exitCode: 1 },
+    ]
+  }
+  if (!cap) return []
+  // Without an engine the engine's own check says so.
+  const held = await stacksHoldingPlaces(ctx.home, '').catch(() => undefined)
+  if (!held) return []
+  const count = held.stacks.length
+  const names = held.stacks.map(describeStack).join('; ')
+  return [
+    {
+      check: 'running stacks',
+      status: count > cap.max ? 'warn' : 'ok',
+      detail: `${count} of the cap of ${cap.max} (${cap.source})${count > 0 ? `: ${names}` : ''}`,
+      ...(count > cap.max
+        ? {
+            hint: `more than the cap run: every new up waits (--queue) or exits 3 until ${count - cap.max + 1} of them stop`,
+          }
+        : {}),
+    },
+  ]
 }

@@ -172,6 +172,7 @@ export async function reservePlace(request: ReserveRequest): Promise<Reservation
   const started = Date.now()
   const { home, instance, cap } = request
   let lastWaitedFor = ''
+  await mkdir(home, { recursive: true, mode: 0o700 })
   for (;;) {
     const attempt = await withLock(capacityPaths(home).lock, async () => {
       const { stacks, selfRunning } = await stacksHoldingPlaces(home, instance.id, request.store)

@@ -11,7 +11,7 @@ import {
   type TaskContext,
   UsageError,
 } from '@berth/contract'
-import { capacityStep, releaseReservation } from './capacity-step.js'
+import { capacityStep, diagnoseCapacity, releaseReservation } from './capacity-step.js'
 import { claimSlot, releaseInstance, releaseStale } from './claim.js'
 import {
   diagnoseInstanceLocks,
@@ -165,6 +165,7 @@ export function registryPlugin(): Plugin {
         ...diagnoseClaimPorts(registry.instances, ctx.config.project),
         ...duplicateClaims(registry.instances),
         ...(await diagnoseInstanceLocks(ctx.home)),
+        ...(await diagnoseCapacity(ctx)),
       )
       return found
     },
