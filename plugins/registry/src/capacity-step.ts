@@ -114,12 +114,11 @@ export const capacityStep = defineStep({
       waitedSeconds: Math.round(result.waitedMs / 100) / 10,
     }
   },
-  async undo(ctx) {
-    await releaseReservation(ctx)
-  },
+  // No undo: the place is given back by the plugin's `finalize`, after the run and any rollback
+  // (so a rolled-back impl lists only the steps that changed something).
 })
 
-/** Gives the place back (the plugin's `finalize`, and the step's undo). */
+/** Gives the place back (the plugin's `finalize`, after the pipeline and any rollback). */
 export async function releaseReservation(ctx: TaskContext): Promise<void> {
   const ticket = reservation.get(ctx)
   if (!ticket) return
