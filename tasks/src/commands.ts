@@ -291,6 +291,21 @@ export const COMMANDS: CommandSpec[] = [
       "Put the command after --, e.g. berth exec backend -- node /app/migrate.mjs. berth exits with the command's exit code.",
   },
   {
+    path: ['run'],
+    summary: "run a command in this instance's workspace container (its checkout at /workspace; output redacted)",
+    args: ['[command...]?'],
+    pipeline: 'run',
+    details:
+      "Needs a workspace section in the config (docs/workspace.md). Put the command after --, e.g. berth run -- pnpm test. The workspace sees the instance's checkout at /workspace and nothing else of the host, reaches the stack's services by name (http://backend:8000) and nothing else unless workspace.allow says so, and gets only the secrets workspace.secrets names. berth exits with the command's exit code; --json gives {run: {command, exitCode, durationMs, output}}. Each run is recorded in .sandbox/workspace/runs.jsonl, which every evidence bundle copies.",
+  },
+  {
+    path: ['shell'],
+    summary: "open a shell in this instance's workspace container (docker exec -it when stdin is a terminal)",
+    pipeline: 'shell',
+    details:
+      "Needs a workspace section in the config (docs/workspace.md). bash where the image has it, else sh, in /workspace. berth exits with the shell's exit code; the session is recorded in .sandbox/workspace/runs.jsonl (without a terminal's output).",
+  },
+  {
     path: ['evidence'],
     summary: 'write an evidence bundle: config, .env.sandbox, gate report, container state, logs, git state',
     options: {

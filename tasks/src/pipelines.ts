@@ -97,6 +97,11 @@ export const DEFAULT_PIPELINES: Record<string, string[]> = {
   'test.e2e': ['registry.resolve', 'registry.lock', 'env.read', 'profiles.apply', 'secrets.load', 'compose.test'],
   // secrets.load: the redactor learns the values, so the command's output never shows them.
   exec: ['registry.resolve', 'registry.lock', 'env.read', 'secrets.load', 'compose.exec'],
+  // No registry.lock: runs in one workspace may go side by side (an agent's tests, a watcher),
+  // and a long one must not block the instance's other commands. secrets.load: the redactor and
+  // the secrets the workspace is given (workspace.secrets).
+  run: ['registry.resolve', 'env.read', 'secrets.load', 'compose.run'],
+  shell: ['registry.resolve', 'env.read', 'secrets.load', 'compose.shell'],
   'compose.config': ['registry.resolve', 'env.read', 'profiles.apply', 'compose.render'],
   evidence: ['registry.resolve', 'env.read', 'evidence.collect'],
   'shared.init': ['shared.init'],

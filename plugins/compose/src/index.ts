@@ -42,6 +42,12 @@ export {
   type RenderResult,
   renderModel,
 } from './render/render.js'
+export {
+  DEFAULT_WORKSPACE_IMAGE,
+  WORKSPACE_LABEL,
+  WORKSPACE_MOUNT,
+  WORKSPACE_NETWORK,
+} from './render/workspace.js'
 export * from './run.js'
 export * from './schema.js'
 export * from './status.js'
@@ -49,5 +55,6 @@ export type { ComposeState } from './steps/context.js'
 export { execOutput } from './steps/exec.js'
 export { hooksOutput } from './steps/hooks.js'
 export type { LogsOutput } from './steps/logs.js'
+export { runOutput, shellOutput, WORKSPACE_RUNS_FILE, type WorkspaceRunRecord } from './steps/run.js'
 export { composeTestStep, testSettings } from './steps/test.js'
 export * from './version.js'

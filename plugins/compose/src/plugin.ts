@@ -1,6 +1,6 @@
 import type { BerthServices, Plugin, Step, TaskContext } from '@berth/contract'
 import { hooksSection } from './hooks/schema.js'
-import { composeSection, testSection } from './schema.js'
+import { composeSection, testSection, workspaceSection } from './schema.js'
 import { composeServices } from './services.js'
 import { diagnoseCompose } from './steps/doctor.js'
 import { composeDestroyStep, composeDownStep } from './steps/down.js'
@@ -11,6 +11,7 @@ import { composeListStep } from './steps/list.js'
 import { composeLogsStep, type LogsOutput } from './steps/logs.js'
 import { composeRenderStep } from './steps/render.js'
 import { repairCompose } from './steps/repair.js'
+import { composeRunStep, composeShellStep } from './steps/run.js'
 import { composeStatusStep } from './steps/status.js'
 import { composeTestStep } from './steps/test.js'
 import { composeUpStep } from './steps/up.js'
@@ -29,6 +30,8 @@ export type ComposeStepName =
   | 'list'
   | 'test'
   | 'exec'
+  | 'run'
+  | 'shell'
 
 /** The plugin with its step names and services known to the type checker. */
 export interface ComposePlugin extends Plugin {
@@ -51,7 +54,7 @@ export function composePlugin(options: ComposePluginOptions = {}): ComposePlugin
   return {
     name: 'berth:compose',
     version: COMPOSE_PLUGIN_VERSION,
-    sections: [composeSection, hooksSection, testSection],
+    sections: [composeSection, hooksSection, testSection, workspaceSection],
     steps: {
       lint: composeLintStep,
       render: composeRenderStep,
@@ -65,6 +68,8 @@ export function composePlugin(options: ComposePluginOptions = {}): ComposePlugin
       list: composeListStep,
       test: composeTestStep(logsOutput),
       exec: composeExecStep(logsOutput),
+      run: composeRunStep(logsOutput),
+      shell: composeShellStep(logsOutput),
     },
     services: composeServices,
     diagnose: diagnoseCompose,

@@ -155,3 +155,49 @@ export const composeSection = defineSection('compose', composeConfigSchema)
 
 /** The `test` section: the end-to-end test service and its artifacts folder. */
 export const testSection = defineSection('test', composeTestConfigSchema)
+
+const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+
+/**
+ * The `workspace` config section (owned by the compose plugin): a confined container per instance
+ * where `berth run` / `berth shell` run an agent's commands. Absent: no workspace. Present (even
+ * `{}`): every instance's rendered compose file gets the workspace service, unless `enabled: false`.
+ * It mounts the instance's checkout at /workspace and nothing else of the host, sits only on an
+ * internal network every stack service joins too (services by name, no route elsewhere), and gets
+ * the instance's `.env.sandbox` and identity variables plus only the secrets named here.
+ */
+export const workspaceConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /**
+     * The image to run: default `berth-workspace:local` (git, Node.js, Python 3, curl, a shell;
+     * `scripts/build-workspace-image.sh` builds it with no registry). With `dockerfile`, the tag
+     * it is built as (default `berth-workspace-<project>:local`).
+     */
+    image: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._/:@-]*$/, 'must be an image reference, e.g. myteam/tools:1')
+      .optional(),
+    /** A team's own Dockerfile (relative to the config file; built from its folder when the image is missing). */
+    dockerfile: relativeFolder.optional(),
+    /** The compose service name the workspace gets (must not be one of the stack's). */
+    service: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a compose service name (lower case)')
+      .default('workspace'),
+    /** Secret variables (from the `secrets` section) the workspace may see; none by default. */
+    secrets: z.array(variableName).default([]),
+    /**
+     * What the workspace may reach besides the stack: names of networks of the compose files (or
+     * `default`, the project's default network, which has the engine's outbound route). Each one
+     * is joined in addition to the internal network. Empty: the stack's services and nothing else.
+     */
+    allow: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a compose network name')).default([]),
+  })
+  .optional()
+
+export type WorkspaceConfigInput = z.input<typeof workspaceConfigSchema>
+export type WorkspaceConfig = NonNullable<z.output<typeof workspaceConfigSchema>>
+
+/** The `workspace` section: the confined container `berth run` / `berth shell` use. */
+export const workspaceSection = defineSection('workspace', workspaceConfigSchema)

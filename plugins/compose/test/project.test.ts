@@ -141,7 +141,7 @@ describe('compose config', () => {
     assert.equal(COMPOSE_PLUGIN_VERSION, pkg.version)
     assert.deepEqual(
       plugin.sections?.map((section) => section.name),
-      ['compose', 'hooks', 'test'],
+      ['compose', 'hooks', 'test', 'workspace'],
     )
     assert.deepEqual(Object.keys(plugin.steps).sort(), [
       'afterUp',
@@ -153,6 +153,8 @@ describe('compose config', () => {
       'list',
       'logs',
       'render',
+      'run',
+      'shell',
       'status',
       'test',
       'up',

@@ -517,3 +517,91 @@ volumes:
     })
   }
 })
+
+describe('rendering the workspace (the workspace section)', () => {
+  const workspace = {
+    service: 'workspace',
+    image: 'berth-workspace:local',
+    checkout: '/src/shop-impl-a',
+    user: '1000:1000',
+    variables: ['INSTANCE_ID', 'API_PORT', 'DB_PASSWORD'],
+    allow: [] as string[],
+  }
+  function render(text: string, extra: Partial<RenderOptions['workspace']> = {}) {
+    const doc = parseComposeText(text, 'compose.yaml')
+    const model = {
+      files: ['/src/shop/compose.yaml'],
+      projectDir: '/src/shop',
+      doc,
+      services: doc.services as Record<string, Record<string, unknown>>,
+    } as ReturnType<typeof loadComposeModel>
+    return renderModel(model, options({ workspace: { ...workspace, ...extra } }))
+  }
+  const services = (doc: Record<string, unknown>) => doc.services as Record<string, Record<string, unknown>>
+
+  test('adds an internal network every service joins (keeping default), and the workspace on it alone with the checkout as its only mount', () => {
+    const { doc } = render('services:\n  api:\n    image: api\n  db:\n    image: db\n')
+    assert.deepEqual((doc.networks as Record<string, unknown>)['berth-workspace'], {
+      internal: true,
+      labels: { 'berth.workspace': 'true' },
+    })
+    assert.deepEqual(services(doc).api!.networks, ['default', 'berth-workspace'])
+    assert.deepEqual(services(doc).db!.networks, ['default', 'berth-workspace'])
+    const ws = services(doc).workspace!
+    assert.deepEqual(ws.volumes, ['/src/shop-impl-a:/workspace'])
+    assert.deepEqual(ws.networks, ['berth-workspace'])
+    assert.equal(ws.user, '1000:1000')
+    assert.equal(ws.image, 'berth-workspace:local')
+    assert.equal(ws.privileged, undefined)
+    const environment = ws.environment as Record<string, string>
+    assert.equal(environment.API_PORT, '${API_PORT}', 'references only: no value in the file')
+    assert.equal(environment.DB_PASSWORD, '${DB_PASSWORD}')
+    assert.equal(environment.INSTANCE_ID, '${INSTANCE_ID}')
+    assert.equal((ws.labels as Record<string, string>)['berth.instance'], '${INSTANCE_ID}')
+  })
+
+  test("a service's own networks are kept and the internal one added (with its aliases); network_mode services are left alone", () => {
+    const { doc, warnings } = render(`services:
+  web:
+    image: web
+    networks:
+      front:
+      back:
+        aliases: [site]
+  api:
+    image: api
+    networks: [back]
+  sidecar:
+    image: s
+    network_mode: "service:api"
+  host:
+    image: h
+    network_mode: host
+networks:
+  front:
+  back:
+`)
+    assert.deepEqual(services(doc).web!.networks, {
+      front: null,
+      back: { aliases: ['site'] },
+      'berth-workspace': { aliases: ['site'] },
+    })
+    assert.deepEqual(services(doc).api!.networks, ['back', 'berth-workspace'])
+    assert.equal(services(doc).sidecar!.networks, undefined)
+    assert.equal(services(doc).host!.networks, undefined)
+    assert.ok(warnings.some((w) => /service "host" has network_mode host: the workspace cannot reach it/.test(w)))
+  })
+
+  test('allow-listed networks are joined too; one the files do not have, a taken service name or a Dockerfile are handled', () => {
+    const text = 'services:\n  api:\n    image: api\nnetworks:\n  egress:\n'
+    assert.deepEqual(services(render(text, { allow: ['egress', 'default'] }).doc).workspace!.networks, [
+      'berth-workspace',
+      'egress',
+      'default',
+    ])
+    assert.throws(() => render(text, { allow: ['lan'] }), /workspace.allow names network "lan"/)
+    assert.throws(() => render(text, { service: 'api' }), /already have a service "api"/)
+    const built = services(render(text, { dockerfile: '/src/shop-impl-a/tools/Dockerfile' }).doc).workspace!
+    assert.deepEqual(built.build, { context: '/src/shop-impl-a/tools', dockerfile: 'Dockerfile' })
+  })
+})

@@ -86,6 +86,7 @@ export async function collectEvidence(ctx: TaskContext, options: CollectOptions 
     writeArtifacts(ctx, writer, instance, options.newestArtifacts === true),
     writer.writeJson('config.json', ctx.redactor.redactValue(ctx.config)),
     writeEnvFile(writer, instance),
+    writeWorkspaceRuns(writer, instance),
     engineError === undefined
       ? writer.writeJson('containers.json', { project: projectNameFor(instance.id), containers })
       : undefined,
@@ -183,6 +184,17 @@ async function newestArtifactsDir(ctx: TaskContext, instance: InstanceRecord): P
     .sort(compareBundleNames)
   const last = runs.at(-1)
   return last ? join(base, last) : undefined
+}
+
+/**
+ * `workspace-runs.jsonl`: every `berth run` / `berth shell` of the instance's workspace (the
+ * compose plugin appends them to `<instance>/.sandbox/workspace/runs.jsonl`: command, exit code,
+ * duration, redacted output). Absent when the instance never ran anything there.
+ */
+async function writeWorkspaceRuns(writer: BundleWriter, instance: InstanceRecord): Promise<void> {
+  const file = join(instance.path, '.sandbox', 'workspace', 'runs.jsonl')
+  if (!existsSync(file)) return
+  await writer.writeText('workspace-runs.jsonl', await readFile(file, 'utf8'))
 }
 
 async function writeEnvFile(writer: BundleWriter, instance: InstanceRecord): Promise<void> {

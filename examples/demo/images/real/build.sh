@@ -19,7 +19,7 @@
 # Usage: images/real/build.sh [--force] [--refresh] [--only postgres|redis|prometheus]...
 #   --force     rebuild the service images even when they are up to date (cache reused: offline)
 #   --refresh   debootstrap a new base and resolve the packages again (needs the mirror)
-#   --only S    just this service (repeatable)
+#   --only S    just this service (repeatable); `--only workspace` builds berth-workspace:local
 # Environment:
 #   BERTH_CACHE_DIR   cache root (default ${XDG_CACHE_HOME:-~/.cache}/berth); this script uses
 #                     images/ there: deb-base.tar, debs/<service>/, logs/
@@ -34,7 +34,15 @@ CACHE=${BERTH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/berth}/images
 SUITE=bookworm
 BASE_IMAGE=berth-deb-base:local
 ALL_SERVICES=(postgres redis prometheus)
-declare -A PACKAGES=([postgres]=postgresql-15 [redis]=redis-server [prometheus]=prometheus)
+declare -A PACKAGES=([postgres]=postgresql-15 [redis]=redis-server [prometheus]=prometheus
+  [workspace]="git python3 nodejs curl ca-certificates")
+# berth's own workspace image (scripts/build-workspace-image.sh: --only workspace) is made here too,
+# on the same base and package cache; it is not one of the demo's services (not in ALL_SERVICES).
+REPO_ROOT=$(cd "$HERE/../../../.." && pwd)
+declare -A IMAGE_OF=([workspace]=berth-workspace:local)
+declare -A DIR_OF=([workspace]="$REPO_ROOT/plugins/compose/workspace")
+image_of() { echo "${IMAGE_OF[$1]:-berth-real-$1:local}"; }
+dir_of() { echo "${DIR_OF[$1]:-$HERE/$1}"; }
 FORCE=0
 REFRESH=0
 ONLY=()
@@ -45,7 +53,7 @@ while [ $# -gt 0 ]; do
     --force | -f) FORCE=1 ;;
     --refresh) REFRESH=1 ;;
     --only)
-      [ $# -ge 2 ] && [ -n "${PACKAGES[$2]:-}" ] || { echo "real/build.sh: --only needs one of: ${ALL_SERVICES[*]}" >&2; exit 2; }
+      [ $# -ge 2 ] && [ -n "${PACKAGES[$2]:-}" ] || { echo "real/build.sh: --only needs one of: ${ALL_SERVICES[*]} workspace" >&2; exit 2; }
       ONLY+=("$2")
       shift
       ;;
@@ -70,7 +78,7 @@ services=()
 [ "${#ONLY[@]}" -gt 0 ] || ONLY=("${ALL_SERVICES[@]}")
 for svc in "${ONLY[@]}"; do
   var="BERTH_DEMO_${svc^^}_BASE"
-  if [ -n "${!var:-}" ] && [ "${!var}" != "berth-real-$svc:local" ]; then
+  if [ "$svc" != workspace ] && [ -n "${!var:-}" ] && [ "${!var}" != "berth-real-$svc:local" ]; then
     log "$var=${!var}: the demo uses that image, nothing to build for $svc"
     continue
   fi
@@ -80,13 +88,13 @@ done
 # A service's recipe: its folder's files and its package name. The image carries the hash as a
 # label; an image with the same hash is up to date.
 recipe_hash() {
-  (cd "$HERE/$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum && echo "packages: ${PACKAGES[$1]}") |
+  (cd "$(dir_of "$1")" && find . -type f -print0 | sort -z | xargs -0 sha256sum && echo "packages: ${PACKAGES[$1]}") |
     sha256sum | cut -c1-16
 }
 
 todo=()
 for svc in "${services[@]}"; do
-  image="berth-real-$svc:local"
+  image=$(image_of "$svc")
   if [ "$FORCE" = 0 ] && [ "$REFRESH" = 0 ] && [ "$(image_label "$image" berth.recipe)" = "$(recipe_hash "$svc")" ]; then
     log "$image is up to date"
     continue
@@ -198,10 +206,10 @@ fetch_debs() { # service
   cp "$dir"/*.deb "$staging/" 2>/dev/null || true # apt reuses files whose hashes match
   local opts=(-o "Dir::State::status=$status_file" -o Debug::NoLocking=1)
   apt-get -q -y --download-only --no-install-recommends "${opts[@]}" -o "Dir::Cache::archives=$staging" \
-    install "${PACKAGES[$svc]}" >"$CACHE/logs/download-$svc.log" 2>&1 ||
+    install ${PACKAGES[$svc]} >"$CACHE/logs/download-$svc.log" 2>&1 ||
     { tail -20 "$CACHE/logs/download-$svc.log" >&2; die "apt could not download ${PACKAGES[$svc]}"; }
   # Keep exactly the set apt resolved, and record it (name and version per line).
-  apt-get -s -q -y --no-install-recommends "${opts[@]}" install "${PACKAGES[$svc]}" |
+  apt-get -s -q -y --no-install-recommends "${opts[@]}" install ${PACKAGES[$svc]} |
     sed -n 's/^Inst \([^ ]*\) \(\[[^]]*\] \)\{0,1\}(\([^ ]*\) .*/\1 \3/p' >"$staging/packages.txt"
   local pkg ver file
   mkdir -p "$staging/keep"
@@ -221,9 +229,9 @@ fetch_debs() { # service
 # ------------------------------------------------------------------ 3. the images
 for svc in "${todo[@]}"; do
   fetch_debs "$svc"
-  image="berth-real-$svc:local"
+  image=$(image_of "$svc")
   ctx=$(mktemp -d "${TMPDIR:-/tmp}/berth-real-$svc.XXXXXX")
-  cp -a "$HERE/$svc/." "$ctx/"
+  cp -a "$(dir_of "$svc")/." "$ctx/"
   mkdir -p "$ctx/debs"
   ln "$CACHE/debs/$svc"/*.deb "$ctx/debs/" 2>/dev/null || cp "$CACHE/debs/$svc"/*.deb "$ctx/debs/"
   t=$(date +%s%N)

@@ -8,12 +8,14 @@ import { IDENTITY_VARIABLES } from '../lint/report.js'
 import { readDotEnvFile } from '../model/dotenv.js'
 import { type ComposeModel, loadComposeModel } from '../model/load.js'
 import type { Mapping } from '../model/normalise.js'
-import type { ComposeConfig } from '../schema.js'
+import { resolveComposeFiles } from '../project.js'
+import { type ComposeConfig, type WorkspaceConfig, workspaceSection } from '../schema.js'
 import { envFilePaths } from './identity.js'
 import { formatRendered, type RenderChange, type RenderedPort, renderModel } from './render.js'
+import { DEFAULT_WORKSPACE_IMAGE, type WorkspaceRender } from './workspace.js'
 
 /** Bumped when rendering changes, so cached renders of an older berth are not reused. */
-const RENDER_VERSION = 2
+const RENDER_VERSION = 5
 
 /** Where an instance's rendered compose file lives, inside its checkout. */
 export const RENDERED_FILE = join('.sandbox', 'compose.yaml')
@@ -63,6 +65,7 @@ export async function renderInstanceCompose(
   const dotEnvFile = join(projectDir, '.env')
   const profile = ctx.services.instanceProfile?.(instance)
   const hostGateway = ctx.services.hostServices?.(instance.kind) !== undefined ? ['host.docker.internal'] : []
+  const workspace = workspaceFor(ctx, instance)
   const key = createHash('sha256').update(
     JSON.stringify({
       version: RENDER_VERSION,
@@ -74,6 +77,7 @@ export async function renderInstanceCompose(
       layout: [ctx.config.sections.ports ?? null, ctx.config.sections.derivedPorts ?? null],
       profile: profile ? { name: profile.name, scale: profile.scale, composeProfiles: profile.composeProfiles } : null,
       hostGateway,
+      workspace: workspace ?? null,
       files,
     }),
   )
@@ -98,6 +102,7 @@ export async function renderInstanceCompose(
       profile,
       hostGateway,
       limits: config.limits,
+      workspace,
     })
     const header = [
       `Rendered by berth from ${files.map((file) => shown(file, instance.path)).join(', ')} (the instance's values come from .env.sandbox).`,
@@ -130,6 +135,51 @@ export async function renderInstanceCompose(
     warnings: render.warnings,
     ports: render.ports,
     cached,
+  }
+}
+
+/** The configured workspace of an instance (`workspace` section), or undefined when it has none. */
+export function workspaceSettings(ctx: TaskContext): WorkspaceConfig | undefined {
+  const settings = workspaceSection.read(ctx)
+  return settings?.enabled ? settings : undefined
+}
+
+/** The image a workspace runs: `workspace.image`, else berth's default or the Dockerfile's own tag. */
+export function workspaceImage(ctx: TaskContext, settings: WorkspaceConfig): string {
+  if (settings.image) return settings.image
+  if (!settings.dockerfile) return DEFAULT_WORKSPACE_IMAGE
+  const project = ctx.config.project
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+  return `berth-workspace-${project || 'project'}:local`
+}
+
+/**
+ * What rendering adds for the workspace: the checkout to mount, the variables it sees (the
+ * `.env.sandbox` names, the identity and the named secrets: references only), the user berth runs as.
+ */
+function workspaceFor(ctx: TaskContext, instance: InstanceRecord): WorkspaceRender | undefined {
+  const settings = workspaceSettings(ctx)
+  if (!settings) return undefined
+  const dockerfile = settings.dockerfile
+    ? resolveComposeFiles({
+        files: [settings.dockerfile],
+        configRoot: ctx.config.root,
+        repoRoot: ctx.repo?.root,
+        instancePath: instance.path,
+      })[0]
+    : undefined
+  const uid = process.getuid?.()
+  const gid = process.getgid?.()
+  return {
+    service: settings.service,
+    image: workspaceImage(ctx, settings),
+    dockerfile,
+    checkout: instance.path,
+    user: uid === undefined || gid === undefined ? undefined : `${uid}:${gid}`,
+    variables: [...Object.keys(ctx.env), ...settings.secrets],
+    allow: settings.allow,
   }
 }
 

@@ -7,6 +7,7 @@ import { formatPortEntry, type PortMapping, parsePortEntry } from '../model/port
 import { yaml } from '../yaml-lazy.js'
 import { addIdentity, type EnvFileTelemetry } from './identity.js'
 import { type PublishedHostPorts, resolvePublished } from './published.js'
+import { addWorkspace, type WorkspaceRender } from './workspace.js'
 
 export interface RenderOptions {
   /** The berth project (the `berth.project` label). */
@@ -38,6 +39,8 @@ export interface RenderOptions {
   hostGateway?: string[] | undefined
   /** CPU and memory limits for every service (`compose.limits`); a service's own limit is kept. */
   limits?: { memory?: string | undefined; cpus?: number | undefined } | undefined
+  /** The workspace service and its internal network (the `workspace` section); absent: none. */
+  workspace?: WorkspaceRender | undefined
 }
 
 /** `myapp:dev` -> `myapp:dev-${INSTANCE_ID}`; `myapp` -> `myapp:latest-${INSTANCE_ID}`; digests stay. */
@@ -151,6 +154,12 @@ export function renderModel(model: ComposeModel, options: RenderOptions): Render
     service = identity.service
     for (const note of identity.notes) changes.push({ subject, change: note })
     services[name] = service
+  }
+  if (options.workspace) {
+    const name = options.workspace.service
+    addWorkspace(doc, services, options.workspace, changes, warnings)
+    const limited = applyLimits(name, services[name] as Mapping, options.limits, changes)
+    services[name] = addIdentity(name, limited, options.project, {}).service
   }
   doc.services = services
   for (const service of Object.keys(options.profile?.scale ?? {})) {

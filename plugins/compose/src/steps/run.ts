@@ -1,0 +1,270 @@
+import { spawn } from 'node:child_process'
+import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  defineOutput,
+  defineStep,
+  type EngineContainer,
+  OperationError,
+  type TaskContext,
+  UsageError,
+} from '@berth/contract'
+import { z } from 'zod'
+import { projectContainers } from '../hooks/wait.js'
+import { workspaceSettings } from '../render/instance.js'
+import { WORKSPACE_NETWORK } from '../render/workspace.js'
+import { assertComposeOk, runCompose } from '../run.js'
+import type { WorkspaceConfig } from '../schema.js'
+import { assertFilesExist, type ComposeSession, composeSession } from './context.js'
+import type { LogsOutput } from './logs.js'
+
+const SERVICE_LABEL = 'com.docker.compose.service'
+const ONEOFF_LABEL = 'com.docker.compose.oneoff'
+
+/** Where each `berth run` / `berth shell` of an instance is recorded (JSON lines; every evidence bundle copies it). */
+export const WORKSPACE_RUNS_FILE = join('.sandbox', 'workspace', 'runs.jsonl')
+/** The output of one run kept in the record: its last 64 KiB. */
+const RECORDED_OUTPUT = 64 * 1024
+/** The record is trimmed to its newer half when it grows past this. */
+const RECORD_LIMIT = 4 * 1024 * 1024
+
+const runSchema = z.object({
+  command: z.array(z.string()),
+  /** The command's own exit code (berth exits with it); null when it was killed. */
+  exitCode: z.number().int().nullable(),
+  durationMs: z.number().int().min(0),
+  /** Its output (stdout and stderr interleaved, line by line), secrets redacted. */
+  output: z.string(),
+})
+
+/** `output.run`: what `berth run --json` (and the MCP `run` tool) reports. */
+export const runOutput = defineOutput('run', runSchema, {
+  description: "the command run in the instance's workspace: its exit code, duration and redacted output",
+})
+
+/** `output.shell`: the interactive shell's exit code and duration (its output is the terminal's). */
+export const shellOutput = defineOutput(
+  'shell',
+  z.object({
+    command: z.array(z.string()),
+    exitCode: z.number().int().nullable(),
+    durationMs: z.number().int().min(0),
+  }),
+  { description: "the shell opened in the instance's workspace: its exit code and duration" },
+)
+
+/** One line of `.sandbox/workspace/runs.jsonl`. */
+export interface WorkspaceRunRecord {
+  kind: 'run' | 'shell'
+  startedAt: string
+  command: string[]
+  exitCode: number | null
+  durationMs: number
+  /** The last 64 KiB of its output, redacted; null for an interactive shell (not captured). */
+  output: string | null
+}
+
+/** A shell that is bash where the image has it, else sh. */
+const SHELL = ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi']
+
+/**
+ * `compose.run` (`berth run -- CMD…`): runs the command in the instance's workspace container
+ * (`compose exec -T`), output streamed line by line with secrets redacted (with `--json` to stderr
+ * and into `output.run.output`); berth exits with the command's exit code. Each run is appended to
+ * `.sandbox/workspace/runs.jsonl`, which every evidence bundle copies.
+ */
+export function composeRunStep(output: LogsOutput) {
+  return defineStep({
+    description: "run a command in this instance's workspace container (its checkout at /workspace), output redacted",
+    effect: 'write',
+    outputs: [runOutput],
+    plan: (ctx) => `compose exec -T <workspace> ${ctx.args.positionals.join(' ')}`,
+    async run(ctx) {
+      const command = ctx.args.positionals
+      requireWorkspace(ctx)
+      if (command.length === 0) {
+        throw new UsageError('no command to run in the workspace', {
+          hint: "put it after --, e.g. berth run -- sh -c 'ls /workspace'",
+        })
+      }
+      const { session, service } = await workspaceSession(ctx, 'compose.run')
+      const json = ctx.json === true
+      const lines: string[] = []
+      const startedAt = new Date()
+      const started = performance.now()
+      const result = await runCompose(['exec', '-T', service, ...command], {
+        ...session.options,
+        inheritStdin: !json && !process.stdin.isTTY,
+        discardOutput: true,
+        onLine: (line, stream) => {
+          const clean = ctx.redactor.redact(line)
+          lines.push(clean)
+          output[json ? 'stderr' : stream].write(`${clean}\n`)
+        },
+      })
+      if (ctx.signal.aborted) throw new OperationError('interrupted', { code: 'E_INTERRUPTED' })
+      const durationMs = Math.round(performance.now() - started)
+      const text = lines.join('\n')
+      ctx.output.run = { command, exitCode: result.exitCode, durationMs, output: text }
+      await recordRun(ctx, session, {
+        kind: 'run',
+        startedAt: startedAt.toISOString(),
+        command,
+        exitCode: result.exitCode,
+        durationMs,
+        output: text.length > RECORDED_OUTPUT ? text.slice(-RECORDED_OUTPUT) : text,
+      })
+      ctx.exitCode = result.exitCode ?? 1
+    },
+  })
+}
+
+/**
+ * `compose.shell` (`berth shell`): an interactive shell in the workspace (`docker exec -it` when
+ * stdin is a terminal; otherwise the shell reads stdin and its output is redacted). Recorded like
+ * `berth run` (without the output of a terminal session). berth exits with the shell's exit code.
+ */
+export function composeShellStep(output: LogsOutput) {
+  return defineStep({
+    description: "open a shell in this instance's workspace container (its checkout at /workspace)",
+    effect: 'write',
+    outputs: [shellOutput],
+    plan: () => 'docker exec -it <workspace> bash',
+    async run(ctx) {
+      const { session, service, container } = await workspaceSession(ctx, 'compose.shell')
+      const startedAt = new Date()
+      const started = performance.now()
+      let exitCode: number | null
+      let captured: string | null = null
+      if (process.stdin.isTTY && ctx.json !== true) {
+        exitCode = await new Promise<number | null>((resolve, reject) => {
+          const child = spawn('docker', ['exec', '-it', container, ...SHELL], {
+            stdio: 'inherit',
+            env: session.options.env,
+          })
+          child.on('error', (error) => reject(new OperationError(`could not run docker exec: ${error.message}`)))
+          child.on('close', (code) => resolve(code))
+        })
+      } else {
+        const lines: string[] = []
+        const result = await runCompose(['exec', '-T', service, ...SHELL], {
+          ...session.options,
+          inheritStdin: true,
+          discardOutput: true,
+          onLine: (line, stream) => {
+            const clean = ctx.redactor.redact(line)
+            lines.push(clean)
+            output[ctx.json === true ? 'stderr' : stream].write(`${clean}\n`)
+          },
+        })
+        exitCode = result.exitCode
+        const text = lines.join('\n')
+        captured = text.length > RECORDED_OUTPUT ? text.slice(-RECORDED_OUTPUT) : text
+      }
+      const durationMs = Math.round(performance.now() - started)
+      const command = SHELL.slice(0, 1)
+      ctx.output.shell = { command, exitCode, durationMs }
+      await recordRun(ctx, session, {
+        kind: 'shell',
+        startedAt: startedAt.toISOString(),
+        command,
+        exitCode,
+        durationMs,
+        output: captured,
+      })
+      ctx.exitCode = exitCode ?? 1
+    },
+  })
+}
+
+/**
+ * The instance's compose session and its running workspace container. No workspace configured:
+ * exit 2 naming the key. The stack not running: exit 1 (`E_NOT_RUNNING`, as `berth exec`). The
+ * stack running without its workspace (started before the section was added, or `compose.services`
+ * leaves it out): the workspace alone is started.
+ */
+async function workspaceSession(
+  ctx: TaskContext,
+  step: string,
+): Promise<{ session: ComposeSession; service: string; container: string }> {
+  const settings = requireWorkspace(ctx)
+  const session = await composeSession(ctx, step)
+  assertFilesExist(session.files)
+  if (!session.render) {
+    throw new UsageError('the workspace needs rendering, and compose.render.enabled is false', {
+      code: 'E_NO_WORKSPACE',
+      hint: 'remove compose.render.enabled: false from the berth config (berth adds the workspace to the rendered file)',
+    })
+  }
+  const service = settings.service
+  const containers = await projectContainers(session.project)
+  const upKind = session.instance.kind === 'local-prod' ? 'local-prod' : 'sandbox'
+  const running = containers.filter((c) => c.State === 'running' && c.Labels[ONEOFF_LABEL] !== 'True')
+  const stack = running.filter((c) => c.Labels[SERVICE_LABEL] !== service)
+  if (stack.length === 0) {
+    throw new OperationError(`cannot run in the workspace: the stack of ${session.instance.id} is not running`, {
+      code: 'E_NOT_RUNNING',
+      hint: `start it with \`berth ${upKind} up\``,
+    })
+  }
+  let mine = running.find((c) => c.Labels[SERVICE_LABEL] === service)
+  if (!mine) {
+    ctx.log.info(`starting the workspace (${service}) of ${session.instance.id}`)
+    const result = await runCompose(['up', '-d', '--no-deps', service], session.options)
+    assertComposeOk(result, `starting the workspace ${service}`, ctx.redactor)
+    mine = (await projectContainers(session.project)).find(
+      (c) => c.State === 'running' && c.Labels[SERVICE_LABEL] === service && c.Labels[ONEOFF_LABEL] !== 'True',
+    )
+    if (!mine) {
+      throw new OperationError(`the workspace ${service} of ${session.instance.id} did not start`, {
+        code: 'E_NOT_RUNNING',
+        hint: `see berth sandbox logs ${service}`,
+      })
+    }
+    const outside = stack
+      .filter((c) => !onNetwork(c, `${session.project}_${WORKSPACE_NETWORK}`))
+      .map((c) => c.Labels[SERVICE_LABEL])
+    if (outside.length > 0) {
+      ctx.log.warn(
+        `not on the workspace network (started before the workspace was configured): ${[...new Set(outside)].join(', ')}; \`berth ${upKind} up\` recreates them`,
+      )
+    }
+  }
+  return { session, service, container: mine.Id }
+}
+
+/** The `workspace` section, or exit 2 naming the key to set. */
+function requireWorkspace(ctx: TaskContext): WorkspaceConfig {
+  const settings = workspaceSettings(ctx)
+  if (settings) return settings
+  throw new UsageError('this project has no workspace configured (the workspace config key)', {
+    code: 'E_NO_WORKSPACE',
+    hint: 'add "workspace": {} to the berth config (docs/workspace.md), then berth sandbox up',
+  })
+}
+
+function onNetwork(container: EngineContainer, network: string): boolean {
+  const networks = (container as EngineContainer & { NetworkSettings?: { Networks?: Record<string, unknown> } })
+    .NetworkSettings?.Networks
+  return networks === undefined || network in networks
+}
+
+/** Appends one record to `.sandbox/workspace/runs.jsonl` (secrets redacted again); never fails the run. */
+async function recordRun(ctx: TaskContext, session: ComposeSession, record: WorkspaceRunRecord): Promise<void> {
+  const file = join(session.instance.path, WORKSPACE_RUNS_FILE)
+  try {
+    await mkdir(join(session.instance.path, '.sandbox', 'workspace'), { recursive: true })
+    const size = await stat(file).then(
+      (s) => s.size,
+      () => 0,
+    )
+    if (size > RECORD_LIMIT) {
+      const text = await readFile(file, 'utf8')
+      const kept = text.slice(Math.floor(text.length / 2))
+      await writeFile(file, kept.slice(kept.indexOf('\n') + 1), { mode: 0o644 })
+    }
+    await appendFile(file, `${ctx.redactor.redact(JSON.stringify(record))}\n`, { mode: 0o644 })
+  } catch (error) {
+    ctx.log.warn(`could not record the run in ${file}: ${(error as Error).message}`)
+  }
+}
