@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine (Node 20 present) for berth: pnpm, a Docker engine, Compose v2 (the
-# docker CLI plugin), dependencies, a build, and the demo stack's locally built images.
+# docker CLI plugin), dependencies, a build, the demo stack's locally built images and berth's
+# default workspace image (berth-workspace:local).
 # Idempotent; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,3 +18,4 @@ bash scripts/ensure-compose-v2.sh
 pnpm install --frozen-lockfile
 pnpm run build
 bash examples/demo/images/build.sh
+bash scripts/build-workspace-image.sh

@@ -50,12 +50,14 @@ describe('berth mcp: berth as a Model Context Protocol server over stdio', () =>
   test('tools/list offers the tools with their input schemas, and marks done as destructive', async () => {
     const { tools } = await client.listTools()
     const byName = new Map(tools.map((tool) => [tool.name, tool]))
-    for (const name of ['impl', 'list', 'status', 'url', 'logs', 'up', 'gate', 'test_e2e', 'evidence', 'done']) {
+    for (const name of ['impl', 'list', 'status', 'url', 'logs', 'up', 'gate', 'test_e2e', 'run', 'evidence', 'done']) {
       assert.ok(byName.has(name), `tool ${name} is listed`)
     }
     assert.deepEqual(byName.get('impl')?.inputSchema.required, ['name'])
     assert.ok(byName.get('impl')?.inputSchema.properties?.slot)
     assert.deepEqual(byName.get('status')?.inputSchema.required, ['instance'])
+    assert.deepEqual(byName.get('run')?.inputSchema.required, ['instance', 'command'])
+    assert.equal(byName.get('run')?.inputSchema.properties?.command?.type, 'array')
     assert.equal(byName.get('done')?.annotations?.destructiveHint, true)
     assert.ok(byName.get('done')?.inputSchema.properties?.force)
     assert.equal(byName.get('status')?.annotations?.readOnlyHint, true)

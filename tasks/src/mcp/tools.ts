@@ -141,6 +141,19 @@ export const BERTH_TOOLS: BerthTool[] = [
     ],
   },
   {
+    name: 'run',
+    title: 'Run a command in the workspace',
+    description:
+      "Run a command in the instance's workspace container (needs a workspace section in the config): its checkout at /workspace and no other host path, the stack's services by name (e.g. http://backend:8000), no route elsewhere unless workspace.allow says so, only the secrets workspace.secrets names. Answers {command, exitCode, durationMs, output} under run (output redacted); the exit code is the command's. Recorded in the evidence bundle.",
+    input: {
+      instance,
+      command: z.array(z.string()).min(1).describe('the command and its arguments, e.g. ["sh", "-c", "npm test"]'),
+    },
+    hints: { destructiveHint: false },
+    scoped: true,
+    argv: (i) => ['run', '--', ...(i.command as string[])],
+  },
+  {
     name: 'evidence',
     title: 'Evidence bundle',
     description:
