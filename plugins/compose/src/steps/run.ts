@@ -92,16 +92,18 @@ export function composeRunStep(output: LogsOutput) {
       const lines: string[] = []
       const startedAt = new Date()
       const started = performance.now()
-      const result = await runCompose(['exec', '-T', service, ...command], {
-        ...session.options,
-        inheritStdin: !json && !process.stdin.isTTY,
-        discardOutput: true,
-        onLine: (line, stream) => {
-          const clean = ctx.redactor.redact(line)
-          lines.push(clean)
-          output[json ? 'stderr' : stream].write(`${clean}\n`)
-        },
-      })
+      const result = await withoutLiveLine(() =>
+        runCompose(['exec', '-T', service, ...command], {
+          ...session.options,
+          inheritStdin: !json && !process.stdin.isTTY,
+          discardOutput: true,
+          onLine: (line, stream) => {
+            const clean = ctx.redactor.redact(line)
+            lines.push(clean)
+            output[json ? 'stderr' : stream].write(`${clean}\n`)
+          },
+        }),
+      )
       if (ctx.signal.aborted) throw new OperationError('interrupted', { code: 'E_INTERRUPTED' })
       const durationMs = Math.round(performance.now() - started)
       const text = lines.join('\n')
@@ -137,14 +139,17 @@ export function composeShellStep(output: LogsOutput) {
       let exitCode: number | null
       let captured: string | null = null
       if (process.stdin.isTTY && ctx.json !== true) {
-        exitCode = await new Promise<number | null>((resolve, reject) => {
-          const child = spawn('docker', ['exec', '-it', container, ...SHELL], {
-            stdio: 'inherit',
-            env: session.options.env,
-          })
-          child.on('error', (error) => reject(new OperationError(`could not run docker exec: ${error.message}`)))
-          child.on('close', (code) => resolve(code))
-        })
+        exitCode = await withoutLiveLine(
+          () =>
+            new Promise<number | null>((resolve, reject) => {
+              const child = spawn('docker', ['exec', '-it', container, ...SHELL], {
+                stdio: 'inherit',
+                env: session.options.env,
+              })
+              child.on('error', (error) => reject(new OperationError(`could not run docker exec: ${error.message}`)))
+              child.on('close', (code) => resolve(code))
+            }),
+        )
       } else {
         const lines: string[] = []
         const result = await runCompose(['exec', '-T', service, ...SHELL], {
@@ -231,6 +236,30 @@ async function workspaceSession(
     }
   }
   return { session, service, container: mine.Id }
+}
+
+/** What the progress line on a terminal starts each redraw with (tasks/src/output.ts). */
+const LIVE_LINE = '\r\u001b[2K'
+
+/**
+ * Runs `body` with the terminal's live progress line ("… compose.run 1.2 s", redrawn every 100 ms
+ * on stderr) held back: it would overwrite a shell's prompt and the command's own lines. Only the
+ * redraws are dropped; warnings and the command's output pass. Nothing changes off a terminal.
+ */
+async function withoutLiveLine<T>(body: () => Promise<T>): Promise<T> {
+  const stderr = process.stderr
+  if (!stderr.isTTY) return body()
+  const original = stderr.write
+  original.call(stderr, LIVE_LINE)
+  stderr.write = ((chunk: unknown, ...rest: unknown[]) =>
+    typeof chunk === 'string' && chunk.startsWith(LIVE_LINE)
+      ? true
+      : (original as (...args: unknown[]) => boolean).call(stderr, chunk, ...rest)) as typeof stderr.write
+  try {
+    return await body()
+  } finally {
+    stderr.write = original
+  }
 }
 
 /** The `workspace` section, or exit 2 naming the key to set. */
