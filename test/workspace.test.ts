@@ -12,7 +12,7 @@
  * still labelled with their compose projects.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -28,7 +28,16 @@ import {
   removeProject,
   serviceContainer,
 } from './helpers/demo.js'
-import { type BerthResult, berth, FIXTURE_BIN, gitRepo, REPO_ROOT, testdir } from './helpers/index.js'
+import {
+  BERTH_BIN,
+  type BerthResult,
+  berth,
+  berthEnv,
+  FIXTURE_BIN,
+  gitRepo,
+  REPO_ROOT,
+  testdir,
+} from './helpers/index.js'
 
 const execFileAsync = promisify(execFile)
 const RUN = randomBytes(2).toString('hex')
@@ -319,4 +328,43 @@ describe('the workspace container of an instance (real CLI, real engine, stand-i
       assert.match(config.stdout, /berth-workspace:\n\s+internal: true/)
     },
   )
+
+  workspaceTest(
+    'berth shell reads a script on stdin (no terminal), prints its redacted output and exits with its code',
+    async () => {
+      const child = spawn(process.execPath, [BERTH_BIN, 'shell'], {
+        cwd: demoTree,
+        env: berthEnv(home, env),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (chunk) => (stdout += chunk))
+      child.stderr.on('data', (chunk) => (stderr += chunk))
+      child.stdin.end('echo "in $(pwd) key=$DEMO_API_KEY"\nexit 3\n')
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+      assert.equal(code, 3, `berth shell exited ${code}\n${stdout}\n${stderr}`)
+      assert.equal(stdout, 'in /workspace key=***\n')
+      const records = readFileSync(join(demoTree, '.sandbox', 'workspace', 'runs.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+      const last = JSON.parse(records.at(-1)!)
+      assert.deepEqual([last.kind, last.exitCode, last.output], ['shell', 3, 'in /workspace key=***'])
+    },
+  )
+
+  workspaceTest('a stopped workspace of a running stack is started again by berth run', async () => {
+    const workspace = await serviceContainer(demoId, 'workspace')
+    await engine(`/containers/${workspace.Id}/stop?t=1`, 'POST')
+    const result = expectExit(await run(['run', '--', 'true'], demoTree), 0, 'berth run after the workspace stopped')
+    assert.match(result.stderr, /starting the workspace \(workspace\)/)
+  })
+
+  workspaceTest('the stack not running: berth run exits 1 (E_NOT_RUNNING) saying how to start it', async () => {
+    const tree = join(netsParent, netsId)
+    expectExit(await run(['sandbox', 'down'], tree), 0, 'sandbox down')
+    const result = expectExit(await run(['run', '--json', '--', 'true'], tree), 1, 'berth run on a stopped stack')
+    assert.equal(result.json.error.code, 'E_NOT_RUNNING')
+    assert.match(result.json.error.hint, /berth sandbox up/)
+  })
 })
