@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { PublishedHostPorts } from '@berth/contract'
-import { makeTestInstance } from '@berth/contract/testing'
+import { ensureBusyboxTestImage, makeTestInstance } from '@berth/contract/testing'
 import {
   composeConfigSchema,
   describeCompose,
@@ -16,6 +16,7 @@ import {
   renderInstanceCompose,
   renderModel,
 } from '../src/index.js'
+import { assertWorkspaceImage } from '../src/steps/render.js'
 import { makeContext } from './helpers/context.js'
 
 /** A stand-in for the ports plugin's naming: 5432 is the layout's DB_PORT, every other port derived. */
@@ -603,5 +604,19 @@ networks:
     assert.throws(() => render(text, { service: 'api' }), /already have a service "api"/)
     const built = services(render(text, { dockerfile: '/src/shop-impl-a/tools/Dockerfile' }).doc).workspace!
     assert.deepEqual(built.build, { context: '/src/shop-impl-a/tools', dockerfile: 'Dockerfile' })
+  })
+})
+
+describe('the workspace image check before the stack starts', () => {
+  test("berth's default image missing from the engine is an environment error (exit 4) naming the script that builds it; a present one passes", async () => {
+    await assert.rejects(
+      () => assertWorkspaceImage(`berth-workspace-missing-${process.pid}:local`, true),
+      (error: Error & { exitCode?: number; hint?: string }) =>
+        error.exitCode === 4 &&
+        /is not built/.test(error.message) &&
+        /build-workspace-image\.sh/.test(error.hint ?? ''),
+    )
+    await assertWorkspaceImage(await ensureBusyboxTestImage(), true)
+    await assertWorkspaceImage(`someone/else-${process.pid}:1`) // not berth's: left to compose (a registry may have it)
   })
 })

@@ -1,6 +1,8 @@
-import { defineOutput, defineStep } from '@berth/contract'
+import { defineOutput, defineStep, EnvironmentError } from '@berth/contract'
+import { engineCall } from '@berth/engine'
 import { z } from 'zod'
-import { renderInstanceCompose } from '../render/instance.js'
+import { renderInstanceCompose, workspaceImage, workspaceSettings } from '../render/instance.js'
+import { DEFAULT_WORKSPACE_IMAGE } from '../render/workspace.js'
 import { composeSection } from '../schema.js'
 import { composeFilesFor, missingFiles, requireInstance } from './context.js'
 
@@ -71,6 +73,10 @@ export const composeRenderStep = defineStep({
       return
     }
     const render = await renderInstanceCompose(ctx, instance, sources, ctx.settings)
+    const workspace = workspaceSettings(ctx)
+    if (workspace && !workspace.dockerfile && ctx.task !== 'compose.config') {
+      await assertWorkspaceImage(workspaceImage(ctx, workspace))
+    }
     for (const warning of render.warnings) ctx.log.warn(warning)
     const mapped = render.ports.filter((port) => port.variables.length > 0).length
     ctx.log.info(
@@ -89,3 +95,19 @@ export const composeRenderStep = defineStep({
     }
   },
 })
+
+/**
+ * Before the stack starts: berth's default workspace image exists in the engine (it is in no
+ * registry, so compose could only fail to pull it). Exit 4 naming the script that builds it. Other
+ * images may come from a registry and are left to compose; an engine that does not answer is
+ * left to compose too (it says so itself).
+ */
+export async function assertWorkspaceImage(image: string, required = image === DEFAULT_WORKSPACE_IMAGE): Promise<void> {
+  if (!required) return
+  const answer = await engineCall(`/images/${encodeURIComponent(image)}/json`).catch(() => undefined)
+  if (answer?.statusCode !== 404) return
+  throw new EnvironmentError(`the workspace image ${image} is not built`, {
+    code: 'E_WORKSPACE_IMAGE',
+    hint: "build it with scripts/build-workspace-image.sh (berth's repository; no registry needed), or with a registry: docker build --build-arg BASE_IMAGE=debian:bookworm-slim -t berth-workspace:local plugins/compose/workspace (docs/workspace.md)",
+  })
+}
