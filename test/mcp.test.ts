@@ -95,6 +95,12 @@ describe('berth mcp: berth as a Model Context Protocol server over stdio', () =>
     )
     assert.equal(status.structuredContent?.containers[0].state, 'running')
 
+    // run goes to `berth run` in the instance: this config has no workspace, so the CLI's exit 2.
+    const ran = await call('run', { instance: 'm', command: ['true'] })
+    assert.equal(ran.isError, true)
+    assert.equal(ran.structuredContent?.exitCode, 2)
+    assert.equal(ran.structuredContent?.error.code, 'E_NO_WORKSPACE')
+
     const done = await call('done', { name: 'm' })
     assert.equal(done.isError, false, JSON.stringify(done.structuredContent))
     assert.equal(existsSync(m.path), false, 'the worktree is gone')
