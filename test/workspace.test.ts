@@ -353,6 +353,35 @@ describe('the workspace container of an instance (real CLI, real engine, stand-i
     },
   )
 
+  workspaceTest('Ctrl-C ends berth run (exit 130) and the run’s processes inside the workspace too', async () => {
+    const workspace = await serviceContainer(demoId, 'workspace')
+    const sleepers = async () => {
+      const { stdout } = await execFileAsync('docker', [
+        'exec',
+        workspace.Id,
+        'sh',
+        '-c',
+        'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done',
+      ])
+      return stdout.split('\n').filter((line) => /^sleep 31[45] $/.test(line)).length
+    }
+    const child = spawn(process.execPath, [BERTH_BIN, 'run', '--', 'sh', '-c', 'sleep 314 & sleep 315'], {
+      cwd: demoTree,
+      env: berthEnv(home, env),
+      stdio: 'ignore',
+    })
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+    let running = 0
+    for (let i = 0; i < 100 && running < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      running = await sleepers()
+    }
+    assert.equal(running, 2, 'both processes of the run are up in the workspace')
+    child.kill('SIGINT')
+    assert.equal(await closed, 130)
+    assert.equal(await sleepers(), 0, 'nothing of the run is left in the workspace')
+  })
+
   workspaceTest('a stopped workspace of a running stack is started again by berth run', async () => {
     const workspace = await serviceContainer(demoId, 'workspace')
     await engine(`/containers/${workspace.Id}/stop?t=1`, 'POST')

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
@@ -251,8 +252,11 @@ function dockerExec(
     onLine: (line: string, stream: 'stdout' | 'stderr') => void
   },
 ): Promise<{ exitCode: number | null }> {
+  // Every process of this run carries the mark (children inherit it), so an interrupted run is
+  // ended inside the container too: a docker CLI that is killed leaves its exec running there.
+  const mark = `BERTH_RUN=${randomBytes(8).toString('hex')}`
   return new Promise((resolve) => {
-    const child = spawn('docker', ['exec', ...(options.stdin ? ['-i'] : []), container, ...command], {
+    const child = spawn('docker', ['exec', ...(options.stdin ? ['-i'] : []), '-e', mark, container, ...command], {
       detached: true,
       stdio: [options.stdin ? 'inherit' : 'ignore', 'pipe', 'pipe'],
     })
@@ -273,7 +277,24 @@ function dockerExec(
       splitters.stdout.flush()
       splitters.stderr.flush()
       if (failure) options.onLine(`docker: ${failure.message}`, 'stderr')
-      void group.settle().then(() => resolve({ exitCode: failure ? 127 : code }))
+      void group
+        .settle()
+        .then(() => (options.signal.aborted ? endMarked(container, mark) : undefined))
+        .then(() => resolve({ exitCode: failure ? 127 : code }))
+    })
+  })
+}
+
+/** SIGTERM to every process in the container whose environment holds `mark` (one `docker exec`, best effort). */
+function endMarked(container: string, mark: string): Promise<void> {
+  const script = `for p in /proc/[0-9]*; do tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qx '${mark}' && kill -TERM "\${p#/proc/}" 2>/dev/null; done; true`
+  return new Promise((resolve) => {
+    const child = spawn('docker', ['exec', container, 'sh', '-c', script], { stdio: 'ignore' })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    child.once('error', () => resolve())
+    child.once('close', () => {
+      clearTimeout(timer)
+      resolve()
     })
   })
 }
