@@ -1,7 +1,7 @@
-// Bundles the CLI and every built-in plugin into dist/bundle/berth.mjs (+ lazily loaded chunks), so the installed bin starts by
+// Bundles the CLI and every built-in plugin into dist/bundle/berth.cjs, so the installed bin starts by
 // reading one file instead of resolving and compiling a few hundred modules. Libraries a command
 // loads only when it needs them (zx, undici, pg, yaml, tsx) stay external and load on first use.
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { build } from 'esbuild'
 
 /**
@@ -38,20 +38,23 @@ const trim = {
   },
 }
 
-// Chunks are content-hashed: start from an empty folder so old ones do not pile up.
+// A fresh folder: old bundles and their code caches (bin/code-cache.cjs) go.
 rmSync('dist/bundle', { recursive: true, force: true })
 
 await build({
   entryPoints: { berth: 'dist/cli.js' },
-  outdir: 'dist/bundle',
-  outExtension: { '.js': '.mjs' },
-  // `berth --help` and `--version` load only the entry chunk; commands load the runner's chunk.
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
+  outfile: 'dist/bundle/berth.cjs',
+  // One CommonJS file, run by bin/berth.js through V8's code cache (bin/code-cache.cjs): Node 20
+  // caches no compiled ES modules. What the source imports dynamically (the runner, each plugin)
+  // stays lazy: esbuild evaluates such a module only when the import() runs.
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
+  charset: 'ascii',
+  // No import() in the bundle (see bin/code-cache.cjs): the lazy modules' become plain calls, and
+  // the fallbacks importExternal never calls in the bundle become require()s.
+  supported: { 'dynamic-import': false },
   plugins: [trim],
   external: [
     'zx',
@@ -63,13 +66,24 @@ await build({
     'tsx/*',
     'esbuild',
     'typescript',
+    'cosmiconfig',
     '@modelcontextprotocol/sdk',
     '@modelcontextprotocol/sdk/*',
   ],
-  // CommonJS dependencies (cosmiconfig) call require(); give the ESM bundle one.
-  banner: {
-    js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);",
-  },
+  // `import.meta.url` (package.json lookups, createRequire, tsx) is the bundle's own URL.
+  define: { 'import.meta.url': '__berthBundleUrl' },
+  banner: { js: "var __berthBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
 })
+
+// V8-cached code cannot call import() in Node 20 (bin/code-cache.cjs): make sure none is left.
+const output = readFileSync('dist/bundle/berth.cjs', 'latin1')
+// (code only: esbuild keeps some comments, which may mention import())
+const left = output
+  .split('\n')
+  .filter((line) => !/^\s*(\/\/|\*)/.test(line))
+  .join('\n')
+  .match(/[^\w$.]import\s*\(/g)
+if (left)
+  throw new Error(`dist/bundle/berth.cjs still calls import() ${left.length} time(s): route it through importExternal`)

@@ -7,6 +7,7 @@ import {
   OperationError,
   type PipelineOutcome,
   type Plugin,
+  pluginKey,
   Redactor,
   type RepoInfo,
   type ResolvedConfig,
@@ -16,8 +17,9 @@ import {
 } from '@berth/contract'
 import { findRepository } from '@berth/git'
 import { executeAll } from './all.js'
+import { BUILTIN_KEYS, builtinManifest, builtinPlugins, type PluginManifest } from './builtin-plugins.js'
 import type { CommandSpec } from './commands.js'
-import { findConfig, parseCore, resolveConfig, resolveConfigLazily } from './config/load.js'
+import { findConfig, type ParsedCore, parseCore, resolveConfig, resolveConfigLazily } from './config/load.js'
 import { collectStepFlags, parseFlagValues, type StepFlag, stepFlagOptions } from './flags.js'
 import { commandHelp } from './help.js'
 import { interruptedError, watchInterrupts } from './interrupts.js'
@@ -78,6 +80,31 @@ export function assertUsableHome(home: string): void {
   }
 }
 
+/**
+ * A read-only command loaded only some plugins: a step reading a service of one it did not load
+ * (one it did not declare in `uses`) fails naming the step, instead of seeing the service absent.
+ */
+function guardUnloadedServices(
+  services: BerthServices,
+  unloaded: Record<string, PluginManifest>,
+  progress: { current?: string | undefined },
+): void {
+  for (const [key, manifest] of Object.entries(unloaded)) {
+    for (const name of manifest.services) {
+      if (name in services) continue
+      Object.defineProperty(services, name, {
+        enumerable: false,
+        get() {
+          throw new OperationError(
+            `step ${progress.current ?? '?'} used the service ${name}, but its plugin (${key}) was not loaded for this command`,
+            { hint: `declare it in the step's uses: ['${name}']` },
+          )
+        },
+      })
+    }
+  }
+}
+
 /** Every plugin's `finalize`, in load order; their errors become warnings. */
 async function finalize(plugins: Plugin[], ctx: TaskContext, outcome: PipelineOutcome): Promise<void> {
   for (const plugin of plugins) {
@@ -114,6 +141,8 @@ interface LoadedRunner {
   /** The command's pipeline with nothing dropped: every flag any of its steps may read. */
   steps: BoundStep[]
   stepFlags: StepFlag[]
+  /** Built-ins a read-only command did not load, with what they would have offered. */
+  unloaded: Record<string, PluginManifest>
 }
 
 async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunner> {
@@ -122,9 +151,15 @@ async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunn
   const core = parseCore(found.raw, found.file)
   const problems: string[] = []
   const pluginRoot = found.file ? dirname(found.file) : (repo?.checkout ?? cwd)
-  const plugins = await loadPlugins(core.plugins, pluginRoot, problems)
   const pipelines = resolvePipelines(core.pipelines, problems)
-  checkStepRefs(pipelines, Object.keys(core.pipelines), plugins, problems)
+  const lean =
+    command.readOnly === true && problems.length === 0
+      ? await leanPlugins(command, pipelines, core, pluginRoot)
+      : undefined
+  const plugins = lean?.plugins ?? (await loadPlugins(core.plugins, pluginRoot, problems))
+  const unloaded = lean?.unloaded ?? {}
+  problems.push(...(lean?.problems ?? []))
+  checkStepRefs(pipelines, Object.keys(core.pipelines), plugins, problems, unloaded)
   let steps: BoundStep[] = []
   let stepFlags: StepFlag[] = []
   if (problems.length === 0) {
@@ -137,8 +172,61 @@ async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunn
     problems.length === 0 &&
     steps.length > 0 &&
     steps.every((bound) => stepEffect(bound.step) === 'read')
-  const config = (readOnly ? resolveConfigLazily : resolveConfig)(found, plugins, repo?.root, problems, cwd)
-  return { repo, config, plugins, pipelines, steps, stepFlags }
+  const config = readOnly
+    ? resolveConfigLazily(found, plugins, repo?.root, problems, cwd, unloaded)
+    : resolveConfig(found, plugins, repo?.root, problems, cwd)
+  return { repo, config, plugins, pipelines, steps, stepFlags, unloaded }
+}
+
+/**
+ * For a read-only command (issue 16): the config's own plugins and only the built-ins that own the
+ * pipeline's steps and offer the services those steps declare in `uses`. Undefined — load every
+ * plugin — when a step writes, declares no `uses`, or the pipeline cannot be expanded (the full
+ * path reports why).
+ */
+async function leanPlugins(
+  command: CommandSpec,
+  pipelines: Record<string, string[]>,
+  core: ParsedCore,
+  root: string,
+): Promise<{ plugins: Plugin[]; unloaded: Record<string, PluginManifest>; problems: string[] } | undefined> {
+  let refs: string[]
+  try {
+    refs = expandPipeline(command.pipeline, pipelines)
+  } catch {
+    return undefined
+  }
+  const problems: string[] = []
+  const keys = new Set(refs.map((ref) => ref.split('.')[0]!))
+  let plugins = await loadPlugins(core.plugins, root, problems, keys)
+  if (problems.length > 0) return undefined
+  const byKey = new Map(plugins.map((plugin) => [pluginKey(plugin), plugin]))
+  const uses = new Set<string>()
+  for (const ref of refs) {
+    const [key, name] = ref.split('.') as [string, string]
+    const step = byKey.get(key)?.steps[name]
+    if (!step || stepEffect(step) !== 'read' || !step.uses) return undefined
+    for (const service of step.uses) uses.add(service)
+  }
+  const offered = new Set(plugins.flatMap((plugin) => builtinManifest[pluginKey(plugin)]?.services ?? []))
+  const providers = new Set<string>()
+  for (const service of uses) {
+    if (offered.has(service)) continue
+    for (const [key, manifest] of Object.entries(builtinManifest)) {
+      if (manifest.services.includes(service) && !byKey.has(key)) providers.add(key)
+    }
+  }
+  if (providers.size > 0) {
+    // In load order; plugins that are not built-ins (the config's own) keep their place at the end.
+    const rank = (plugin: Plugin) => {
+      const at = BUILTIN_KEYS.indexOf(pluginKey(plugin))
+      return at < 0 ? BUILTIN_KEYS.length : at
+    }
+    plugins = [...plugins, ...(await builtinPlugins(providers))].sort((a, b) => rank(a) - rank(b))
+  }
+  const loaded = new Set(plugins.map(pluginKey))
+  const unloaded = Object.fromEntries(Object.entries(builtinManifest).filter(([key]) => !loaded.has(key)))
+  return { plugins, unloaded, problems }
 }
 
 /** `berth <command> --help` when the config cannot load: the command's own options, and why. */
@@ -237,6 +325,7 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
     runnerState.set(ctx, { plugins, pipelines })
     context = ctx
     for (const plugin of plugins) Object.assign(services, await plugin.services?.(ctx))
+    guardUnloadedServices(services, loaded.unloaded, interrupts.progress)
     let timings: StepTiming[] = []
     try {
       timings = await runPipeline(

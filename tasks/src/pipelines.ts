@@ -160,14 +160,21 @@ export function resolvePipelines(
   return pipelines
 }
 
-/** Checks that every step a configured pipeline names exists in a loaded plugin. */
+/**
+ * Checks that every step a configured pipeline names exists in a loaded plugin, or in the
+ * manifest of a built-in the command did not need to load (`unloaded`: key -> its step names).
+ */
 export function checkStepRefs(
   pipelines: Record<string, string[]>,
   edited: string[],
   plugins: Plugin[],
   problems: string[],
+  unloaded: Record<string, { steps: string[] }> = {},
 ): void {
-  const byKey = new Map(plugins.map((p) => [pluginKey(p), p]))
+  const byKey = new Map<string, { steps: Record<string, unknown> }>(plugins.map((p) => [pluginKey(p), p]))
+  for (const [key, manifest] of Object.entries(unloaded)) {
+    if (!byKey.has(key)) byKey.set(key, { steps: Object.fromEntries(manifest.steps.map((step) => [step, true])) })
+  }
   for (const name of edited) {
     for (const [index, ref] of (pipelines[name] ?? []).entries()) {
       if (ref.startsWith('@')) {

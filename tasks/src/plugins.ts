@@ -2,35 +2,15 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { type Plugin, pluginKey } from '@berth/contract'
+import { importExternal, type Plugin, pluginKey } from '@berth/contract'
+import { BUILTIN_KEYS, builtinPlugins } from './builtin-plugins.js'
 import { importTypeScript } from './config/load.js'
 import type { PluginEntry } from './config/schema.js'
 
-/** Built-in plugins, imported only when a command runs (never for --help / --version). */
-export async function builtinPlugins(): Promise<Plugin[]> {
-  const [ports, registry, worktree, secrets, gate, compose, evidence, shared, core] = await Promise.all([
-    import('@berth/ports'),
-    import('@berth/registry'),
-    import('@berth/worktree'),
-    import('@berth/secrets'),
-    import('@berth/gate'),
-    import('@berth/compose'),
-    import('@berth/evidence'),
-    import('@berth/shared'),
-    import('./builtin/index.js'),
-  ])
-  return [
-    ports.portsPlugin(),
-    registry.registryPlugin(),
-    worktree.worktreePlugin(),
-    secrets.secretsPlugin(),
-    gate.gatePlugin(),
-    compose.composePlugin(),
-    evidence.evidencePlugin(),
-    shared.sharedPlugin(),
-    ...core.corePlugins(),
-  ]
-}
+export { builtinPlugins }
+
+/** A module by URL, through the bin's import() when it runs the cached bundle (see importExternal). */
+const importUrl = (url: string) => importExternal<Record<string, unknown>>(url, () => import(url))
 
 function isPlugin(value: unknown): value is Plugin {
   const p = value as Plugin
@@ -50,13 +30,12 @@ export async function loadPlugin(entry: PluginEntry, root: string): Promise<Plug
   if (local) {
     const file = resolve(root, spec)
     if (!existsSync(file)) throw new Error(`file ${file} does not exist`)
-    mod = (/\.[mc]?ts$/.test(file) ? await importTypeScript(file) : await import(pathToFileURL(file).href)) as Record<
-      string,
-      unknown
-    >
+    mod = (
+      /\.[mc]?ts$/.test(file) ? await importTypeScript(file) : await importUrl(pathToFileURL(file).href)
+    ) as Record<string, unknown>
   } else {
     const require = createRequire(resolve(root, 'package.json'))
-    mod = (await import(pathToFileURL(require.resolve(spec)).href)) as Record<string, unknown>
+    mod = (await importUrl(pathToFileURL(require.resolve(spec)).href)) as Record<string, unknown>
   }
   const exported = mod.default ?? mod.plugin ?? mod
   const plugin = typeof exported === 'function' ? await (exported as (o: unknown) => unknown)(options ?? {}) : exported
@@ -65,22 +44,39 @@ export async function loadPlugin(entry: PluginEntry, root: string): Promise<Plug
 }
 
 /**
- * Built-ins plus the config's plugins; a config plugin whose key (the part of its name after
- * `:`) equals a built-in's replaces that built-in. Load failures are collected as config problems.
+ * The config's plugins plus the built-ins (all, or those of `keys`); a config plugin whose key
+ * (the part of its name after `:`) equals a built-in's replaces that built-in, in its place.
+ * Load failures are collected as config problems.
  */
-export async function loadPlugins(entries: PluginEntry[], root: string, problems: string[]): Promise<Plugin[]> {
-  const plugins = await builtinPlugins()
+export async function loadPlugins(
+  entries: PluginEntry[],
+  root: string,
+  problems: string[],
+  keys?: ReadonlySet<string>,
+): Promise<Plugin[]> {
+  const configured: Plugin[] = []
   for (const [index, entry] of entries.entries()) {
     try {
-      const plugin = await loadPlugin(entry, root)
-      const key = pluginKey(plugin)
-      const existing = plugins.findIndex((p) => pluginKey(p) === key)
-      if (existing >= 0) plugins[existing] = plugin
-      else plugins.push(plugin)
+      configured.push(await loadPlugin(entry, root))
     } catch (error) {
       const spec = typeof entry === 'string' ? entry : entry.use
       problems.push(`plugins[${index}]: cannot load "${spec}": ${(error as Error).message}`)
     }
+  }
+  const replaced = new Set(configured.map(pluginKey))
+  const builtins = await builtinPlugins(
+    new Set(BUILTIN_KEYS.filter((key) => (!keys || keys.has(key)) && !replaced.has(key))),
+  )
+  const plugins: Plugin[] = [...builtins]
+  for (const plugin of configured) {
+    const key = pluginKey(plugin)
+    const at = BUILTIN_KEYS.indexOf(key)
+    // A replacement takes its built-in's place in the load order; others come after the built-ins.
+    const before = at < 0 ? -1 : plugins.findIndex((p) => BUILTIN_KEYS.indexOf(pluginKey(p)) > at)
+    const existing = plugins.findIndex((p) => pluginKey(p) === key)
+    if (existing >= 0) plugins[existing] = plugin
+    else if (before >= 0) plugins.splice(before, 0, plugin)
+    else plugins.push(plugin)
   }
   return plugins
 }

@@ -1,3 +1,5 @@
+export { configRemoteUrl, discoverGitDirs } from './discover.js'
+export { configRemotes, readRef } from './refs.js'
 export {
   detectCheckout,
   excludeFromGit,

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs'
 import { appendFile, mkdir, readFile, realpath } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import { EnvironmentError, type RepoInfo } from '@berth/contract'
+import { configRemoteUrl, discoverGitDirs } from './discover.js'
 import { firstLine, outputLines, runGit } from './run.js'
 
 /** Real paths of a checkout's top folder, its git dir and the repository's common git dir. */
@@ -19,9 +20,14 @@ async function realOrNull(path: string): Promise<string | null> {
   }
 }
 
-/** The checkout around `dir` as real paths, in one git call; null outside a (non-bare) repository. */
+/**
+ * The checkout around `dir` as real paths: read from the files when they answer plainly
+ * ({@link discoverGitDirs}), else in one git call; null outside a (non-bare) repository.
+ */
 export async function gitDirs(dir: string): Promise<GitDirs | null> {
   const from = resolve(dir)
+  const read = discoverGitDirs(from)
+  if (read) return read
   const result = await runGit(from, ['rev-parse', '--show-toplevel', '--git-dir', '--git-common-dir'], {
     allowFailure: true,
   })
@@ -78,6 +84,9 @@ export async function detectCheckout(dir: string): Promise<RepoInfo> {
 
 /** A remote's URL normalised ({@link normaliseOrigin}); null when the remote does not exist. */
 export async function remoteUrl(dir: string, remote: string): Promise<string | null> {
+  const dirs = discoverGitDirs(dir)
+  const configured = dirs ? configRemoteUrl(dirs.commonDir, remote) : undefined
+  if (configured) return normaliseOrigin(configured, dir)
   const result = await runGit(dir, ['config', '--get', `remote.${remote}.url`], { allowFailure: true })
   const url = firstLine(result.stdout)
   if (result.exitCode !== 0 || !url) return null

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { bindGroupToSignal, EnvironmentError, endProcessGroup, OperationError } from '@berth/contract'
 
@@ -44,6 +43,8 @@ export async function runGit(dir: string, args: readonly string[], options: GitO
   }
   const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env }
   for (const name of REPOSITORY_OVERRIDES) delete env[name]
+  // Loaded on first use: a command that only reads files never loads child_process (issue 16).
+  const { spawn } = await import('node:child_process')
   const child = spawn('git', ['-C', dir, ...args], { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   const group = bindGroupToSignal(child, options.signal)
   const stdout: Buffer[] = []

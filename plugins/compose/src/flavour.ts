@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import { EnvironmentError, UsageError } from '@berth/contract'
+import { EnvironmentError, importExternal, UsageError } from '@berth/contract'
 
 export interface ComposeFlavour {
   /** `v2`: the `docker compose` plugin; `v1`: the standalone `docker-compose` binary. */
@@ -112,7 +112,7 @@ async function findFlavour(
     }
     const command = [executable]
     if (!withVersion) return { flavour, command, label, version: '' }
-    const { $ } = await import('zx/core')
+    const { $ } = await importExternal('zx/core', () => import('zx/core'))
     const result = await $({ quiet: true, nothrow: true, verbose: false, env })`${command} version --short`
     const version = result.stdout.trim().replace(/^v/, '')
     if (result.exitCode === 0 && /^\d+\.\d+/.test(version)) return { flavour, command, label, version }

@@ -6,7 +6,7 @@
  * key or output key is a compile error in the plugin, not a silent `undefined` at run time.
  */
 import type { z } from 'zod'
-import type { TaskContext } from './context.js'
+import type { BerthServices, TaskContext } from './context.js'
 
 // ---------------------------------------------------------------------------------------------
 // Flags
@@ -178,6 +178,13 @@ export interface Step<
   config?: C
   /** The result keys the step writes; the runner checks that it writes no other. */
   outputs?: O
+  /**
+   * The services of other plugins the step calls (`ctx.services.<name>`), directly or through
+   * another service. A read-only command whose every step declares `uses` loads only the plugins
+   * owning its steps and these services (issue 16); reading an undeclared service there is an
+   * error naming the step. A step without `uses` makes its command load every plugin.
+   */
+  uses?: readonly (keyof BerthServices)[]
   /** What `run` would do, for `--dry-run` (defaults to the description). */
   plan?(ctx: StepContext<F, C, O>): string | Promise<string>
   /**

@@ -1,3 +1,4 @@
+import { importExternal } from '@berth/contract'
 import { withAttemptLimit } from './attempt.js'
 import type { PostgresCheck } from './checks.js'
 import { ProbeError } from './probe-error.js'
@@ -21,7 +22,7 @@ const NO_DATABASE = '3D000'
  */
 export function probePostgres(check: PostgresCheck, options: PostgresProbeOptions): Promise<void> {
   return withAttemptLimit(options.signal, options.limitMs, `no login within ${options.limitMs} ms`, async (signal) => {
-    const { default: pg } = await import('pg')
+    const { default: pg } = await importExternal('pg', () => import('pg'))
     const client = new pg.Client({
       host: check.host.replace(/^\[(.*)\]$/, '$1'),
       port: check.port,

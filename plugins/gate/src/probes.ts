@@ -1,4 +1,5 @@
 import { connect } from 'node:net'
+import { importExternal } from '@berth/contract'
 import type { Dispatcher } from 'undici'
 import { withAttemptLimit } from './attempt.js'
 import type { HttpCheck, JsonCheck, TcpCheck } from './checks.js'
@@ -41,7 +42,7 @@ export function probeHttp(
     options.limitMs,
     `no response within ${options.limitMs} ms`,
     async (signal) => {
-      const { request } = await import('undici')
+      const { request } = await importExternal('undici', () => import('undici'))
       const response = await request(check.url, {
         method: 'GET',
         signal,

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events'
-import { ConfigError, UsageError } from '@berth/contract'
+import { ConfigError, importExternal, UsageError } from '@berth/contract'
 import { withAttemptLimit } from './attempt.js'
 import { type GateCheck, resolveCheck } from './checks.js'
 import { findDependencyProblems } from './dependencies.js'
@@ -54,7 +54,7 @@ export async function runGate(checks: readonly GateCheckSpec[], options: RunGate
   const deadline = gateStart + timeoutMs
   // undici is loaded only when a gate has an HTTP check: a TCP-only gate never pays for it.
   const needsHttp = resolved.some((check) => check.kind === 'http' || check.kind === 'json')
-  const dispatcher = needsHttp ? new (await import('undici')).Agent() : undefined
+  const dispatcher = needsHttp ? new (await importExternal('undici', () => import('undici'))).Agent() : undefined
   const byName = new Map(resolved.map((check) => [check.name, check]))
   // One engine request a poll serves every healthy check of a project.
   const boards = new Map<string, HealthBoard>()

@@ -302,6 +302,7 @@ export function registryPlugin(): Plugin {
       }),
       list: defineStep({
         description: "lists the project's registered instances",
+        uses: ['defaultSlotPorts'],
         outputs: [instancesOutput, registryUpgradeOutput],
         async run(ctx) {
           ctx.output.instances = (await projectInstances(ctx)).map(publicRecord)
@@ -311,6 +312,8 @@ export function registryPlugin(): Plugin {
         description: 'shows every slot: pool or manual; free, claimed, blocked by another project, or held on the host',
         config: slotsSection,
         outputs: [slotsOutput, registryUpgradeOutput],
+        // slotPorts reads the compose file's published ports (derived ports) and maxSlot.
+        uses: ['defaultSlotPorts', 'slotPorts', 'probePorts', 'publishedHostPorts', 'maxSlot'],
         async run(ctx) {
           const registry = await readRegistry(ctx.home, storeOptions(ctx))
           ctx.output.slots = await slotTable({

@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs'
 import { delimiter, isAbsolute, join } from 'node:path'
+import { importExternal } from '@berth/contract'
 
 /** How every `op` call is made: which environment (PATH finds `op`), how long it may take. */
 export interface OpCallOptions {
@@ -51,7 +52,7 @@ export function findOp(options: Pick<OpCallOptions, 'env' | 'opPath'> = {}): str
 export async function runOp(opPath: string, args: string[], options: OpCallOptions = {}): Promise<OpCallResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_OP_TIMEOUT_MS
   const started = Date.now()
-  const { $ } = await import('zx/core')
+  const { $ } = await importExternal('zx/core', () => import('zx/core'))
   const op = $({
     env: options.env ?? process.env,
     timeout: timeoutMs,

@@ -126,6 +126,7 @@ const writeStep = defineStep({
  */
 const readStep = defineStep({
   description: "reads the instance's .env.sandbox into the task's environment",
+  uses: [],
   async run(ctx) {
     if (!ctx.instance) throw new OperationError('env.read needs an instance from an earlier step')
     const file = join(ctx.instance.path, '.env.sandbox')
@@ -156,6 +157,7 @@ const removeStep = defineStep({
 
 const urlStep = defineStep({
   description: 'resolves the API URL: --url, then --port, then .env.sandbox upward, then the default',
+  uses: [],
   flags: {
     url: flag.parsed(urlSchema, 'an explicit URL (wins over everything)', { value: 'U' }),
     port: flag.parsed(portSchema, 'a port on 127.0.0.1', { value: 'P' }),

@@ -73,6 +73,16 @@ export function instancePlugin(): Plugin {
       summary: defineStep({
         description: 'joins registered instances with their compose state, API port and age (sandbox list)',
         config: urlSection,
+        // slotPorts (a claim without recorded ports) reads the compose file's published ports and maxSlot.
+        uses: [
+          'listInstances',
+          'instanceStates',
+          'instanceProfile',
+          'defaultSlotPorts',
+          'slotPorts',
+          'publishedHostPorts',
+          'maxSlot',
+        ],
         outputs: [instanceRowsOutput],
         async run(ctx) {
           const instances = (await ctx.services.listInstances?.()) ?? []

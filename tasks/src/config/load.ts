@@ -1,6 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { ConfigError, type Plugin, pluginKey, type ResolvedConfig, slugify } from '@berth/contract'
+import {
+  ConfigError,
+  importExternal,
+  OperationError,
+  type Plugin,
+  pluginKey,
+  type ResolvedConfig,
+  slugify,
+} from '@berth/contract'
 import { z } from 'zod'
 import { applyPresets } from './presets.js'
 import { coreConfigSchema, coreConfigShape, formatIssues, type PipelineEdit, type PluginEntry } from './schema.js'
@@ -28,7 +36,7 @@ export interface FoundConfig {
 
 /** Imports a TypeScript module through tsx, loaded only when a `.ts` file is actually met. */
 export async function importTypeScript(file: string): Promise<unknown> {
-  const { tsImport } = await import('tsx/esm/api')
+  const { tsImport } = await importExternal('tsx/esm/api', () => import('tsx/esm/api'))
   const mod = (await tsImport(file, import.meta.url)) as { default?: { __esModule?: boolean } }
   // Outside a `"type": "module"` package tsx compiles the file to CommonJS: its ES exports then
   // arrive wrapped as `default` (with `__esModule`), so unwrap them to the module's own exports.
@@ -75,7 +83,7 @@ export async function findConfig(cwd: string, stopDir?: string): Promise<FoundCo
   const json = findJsonConfig(cwd, stopDir)
   if (json) return json
   // cosmiconfig is CommonJS: bundled, its named export sits on the default export.
-  const loaded = (await import('cosmiconfig')) as typeof import('cosmiconfig') & {
+  const loaded = (await importExternal('cosmiconfig', () => import('cosmiconfig'))) as typeof import('cosmiconfig') & {
     default?: typeof import('cosmiconfig')
   }
   const cosmiconfig = loaded.cosmiconfig ?? loaded.default!.cosmiconfig
@@ -167,9 +175,15 @@ export function resolveConfigLazily(
   repoRoot: string | undefined,
   extraProblems: string[] = [],
   cwd: string = process.cwd(),
+  unloaded: Record<string, { sections: string[] }> = {},
 ): ResolvedConfig {
   const shape = configShape(plugins)
-  const raw = applyPresets(found.raw, new Set(Object.keys(shape)))
+  // Sections of built-ins the command did not load: known keys, never validated nor read here.
+  const elsewhere = new Map<string, string>()
+  for (const [key, manifest] of Object.entries(unloaded)) {
+    for (const section of manifest.sections) if (!(section in shape)) elsewhere.set(section, key)
+  }
+  const raw = applyPresets(found.raw, new Set([...Object.keys(shape), ...elsewhere.keys()]))
   const invalid = (problems: string[]) =>
     new ConfigError(
       `${found.file ?? 'config'} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
@@ -178,7 +192,8 @@ export function resolveConfigLazily(
     )
   const problems = [...extraProblems]
   for (const key of Object.keys(raw)) {
-    if (!(key in shape)) problems.push(`${key}: unknown key (check the spelling; 'berth config schema' lists the keys)`)
+    if (!(key in shape) && !elsewhere.has(key))
+      problems.push(`${key}: unknown key (check the spelling; 'berth config schema' lists the keys)`)
   }
   const core = z
     .object(coreConfigShape)
@@ -204,6 +219,17 @@ export function resolveConfigLazily(
       },
     })
   }
+  for (const [name, key] of elsewhere) {
+    Object.defineProperty(sections, name, {
+      enumerable: false,
+      get() {
+        throw new OperationError(
+          `the config section ${name} was read, but its plugin (${key}) was not loaded for this command`,
+          { hint: 'a step reading it must declare the service of that plugin it uses (Step.uses)' },
+        )
+      },
+    })
+  }
   return { project, root, file: found.file, sections }
 }
 
@@ -220,6 +246,10 @@ export function configShape(plugins: Plugin[]): Record<string, z.ZodType> {
   const shape: Record<string, z.ZodType> = { ...coreConfigShape }
   for (const plugin of plugins) {
     for (const section of plugin.sections ?? []) shape[section.name] = section.schema
+    // A step may read another plugin's section (instance.summary reads url): its own copy of the schema.
+    for (const step of Object.values(plugin.steps)) {
+      if (step.config && !(step.config.name in shape)) shape[step.config.name] = step.config.schema
+    }
     for (const [name, schema] of Object.entries(plugin.config ?? {})) shape[name] = schema
   }
   return shape

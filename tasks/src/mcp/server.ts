@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { importExternal } from '@berth/contract'
 import { BERTH_TOOLS, type BerthTool } from './tools.js'
 
 export interface McpServerOptions {
@@ -83,8 +84,11 @@ async function callTool(options: McpServerOptions, tool: BerthTool, input: Recor
  */
 export async function serveMcp(options: McpServerOptions): Promise<void> {
   const [{ McpServer }, { StdioServerTransport }] = await Promise.all([
-    import('@modelcontextprotocol/sdk/server/mcp.js'),
-    import('@modelcontextprotocol/sdk/server/stdio.js'),
+    importExternal('@modelcontextprotocol/sdk/server/mcp.js', () => import('@modelcontextprotocol/sdk/server/mcp.js')),
+    importExternal(
+      '@modelcontextprotocol/sdk/server/stdio.js',
+      () => import('@modelcontextprotocol/sdk/server/stdio.js'),
+    ),
   ])
   const server = new McpServer({ name: 'berth', version: options.version })
   for (const tool of BERTH_TOOLS) {

@@ -46,6 +46,7 @@ export async function instanceStates(ctx: TaskContext): Promise<Record<string, I
  */
 export const composeListStep = defineStep({
   description: 'compose state of every instance and orphan projects (one engine request for all)',
+  uses: ['listInstances', 'machineInstances', 'defaultSlotPorts'],
   outputs: [composeOutput],
   async run(ctx) {
     const { containers, volumes } = await engineSnapshot(ctx)
