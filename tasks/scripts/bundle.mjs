@@ -1,4 +1,4 @@
-// Bundles the CLI and every built-in plugin into dist/bundle/berth.cjs, so the installed bin starts by
+// Bundles the CLI and every built-in plugin into dist/bundle/{cli,runner}.cjs, so the installed bin starts by
 // reading one file instead of resolving and compiling a few hundred modules. Libraries a command
 // loads only when it needs them (zx, undici, pg, yaml, tsx) stay external and load on first use.
 import { readFileSync, rmSync } from 'node:fs'
@@ -41,21 +41,15 @@ const trim = {
 // A fresh folder: old bundles and their code caches (bin/code-cache.cjs) go.
 rmSync('dist/bundle', { recursive: true, force: true })
 
-await build({
-  entryPoints: { berth: 'dist/cli.js' },
-  outfile: 'dist/bundle/berth.cjs',
-  // One CommonJS file, run by bin/berth.js through V8's code cache (bin/code-cache.cjs): Node 20
-  // caches no compiled ES modules. What the source imports dynamically (the runner, each plugin)
-  // stays lazy: esbuild evaluates such a module only when the import() runs.
+const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
   charset: 'ascii',
-  // No import() in the bundle (see bin/code-cache.cjs): the lazy modules' become plain calls, and
-  // the fallbacks importExternal never calls in the bundle become require()s.
+  // No import() in the bundles (see bin/code-cache.cjs): the lazy modules' become plain calls,
+  // and the fallbacks importExternal never calls in the bundle become require()s.
   supported: { 'dynamic-import': false },
-  plugins: [trim],
   external: [
     'zx',
     'zx/*',
@@ -75,15 +69,44 @@ await build({
   banner: { js: "var __berthBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
+}
+
+// Two CommonJS files, run by bin/berth.js: cli.cjs (help, version, finding the command: small,
+// loaded as it is) and runner.cjs (the runner and every built-in plugin, through V8's code cache,
+// bin/code-cache.cjs: Node 20 caches no compiled ES modules). What the runner imports dynamically
+// (each plugin) stays lazy: esbuild evaluates such a module only when the import() runs.
+const runnerOnly = {
+  name: 'berth-runner-apart',
+  setup(b) {
+    // cli.js reaches the runner only through the bin's loader (main's loadRunner).
+    b.onResolve({ filter: /^\.\/execute\.js$/ }, (args) =>
+      args.importer.endsWith(`${'dist'}/cli.js`) ? { path: './runner.cjs', external: true } : undefined,
+    )
+  },
+}
+await build({
+  ...common,
+  entryPoints: { cli: 'dist/cli.js' },
+  outdir: 'dist/bundle',
+  outExtension: { '.js': '.cjs' },
+  plugins: [trim, runnerOnly],
+})
+await build({
+  ...common,
+  entryPoints: { runner: 'dist/execute.js' },
+  outdir: 'dist/bundle',
+  outExtension: { '.js': '.cjs' },
+  plugins: [trim],
 })
 
 // V8-cached code cannot call import() in Node 20 (bin/code-cache.cjs): make sure none is left.
-const output = readFileSync('dist/bundle/berth.cjs', 'latin1')
-// (code only: esbuild keeps some comments, which may mention import())
-const left = output
-  .split('\n')
-  .filter((line) => !/^\s*(\/\/|\*)/.test(line))
-  .join('\n')
-  .match(/[^\w$.]import\s*\(/g)
-if (left)
-  throw new Error(`dist/bundle/berth.cjs still calls import() ${left.length} time(s): route it through importExternal`)
+for (const file of ['dist/bundle/cli.cjs', 'dist/bundle/runner.cjs']) {
+  const output = readFileSync(file, 'latin1')
+  // (code only: esbuild keeps some comments, which may mention import())
+  const left = output
+    .split('\n')
+    .filter((line) => !/^\s*(\/\/|\*)/.test(line))
+    .join('\n')
+    .match(/[^\w$.]import\s*\(/g)
+  if (left) throw new Error(`${file} still calls import() ${left.length} time(s): route it through importExternal`)
+}

@@ -34,8 +34,15 @@ function completeWords(args: string[]): number {
   return 0
 }
 
-/** The CLI entry: returns the exit code; the only place errors become exit codes. */
-export async function main(argv: string[]): Promise<number> {
+/** The runner's entry (execute.ts), loaded only when a command runs. */
+export type LoadRunner = () => Promise<{ execute: typeof import('./execute.js').execute }>
+
+/**
+ * The CLI entry: returns the exit code; the only place errors become exit codes. `loadRunner`
+ * loads the runner: the bin gives its own (the runner's bundle through V8's code cache,
+ * bin/code-cache.cjs), so `--help` and `--version` never load it.
+ */
+export async function main(argv: string[], loadRunner: LoadRunner = () => import('./execute.js')): Promise<number> {
   if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help'))) {
     process.stdout.write(rootHelp(berthVersion()))
     return 0
@@ -56,6 +63,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(located.help)
     return 0
   }
-  const { execute } = await import('./execute.js')
+  const { execute } = await loadRunner()
   return execute(argv, located.command)
 }

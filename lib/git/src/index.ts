@@ -9,5 +9,5 @@ export {
   normaliseOrigin,
   remoteUrl,
 } from './repo.js'
-export { firstLine, type GitOptions, type GitResult, outputLines, runGit } from './run.js'
+export { assertGitOnPath, firstLine, type GitOptions, type GitResult, outputLines, runGit } from './run.js'
 export { type GitStatus, parseStatus, readStatus, type StatusEntry } from './status.js'

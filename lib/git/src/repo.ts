@@ -3,7 +3,7 @@ import { appendFile, mkdir, readFile, realpath } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import { EnvironmentError, type RepoInfo } from '@berth/contract'
 import { configRemoteUrl, discoverGitDirs } from './discover.js'
-import { firstLine, outputLines, runGit } from './run.js'
+import { assertGitOnPath, firstLine, outputLines, runGit } from './run.js'
 
 /** Real paths of a checkout's top folder, its git dir and the repository's common git dir. */
 export interface GitDirs {
@@ -74,6 +74,7 @@ export async function findRepository(dir: string): Promise<RepoInfo | undefined>
 
 /** {@link findRepository}, or EnvironmentError (exit 4, `E_NO_REPO`) outside a repository. */
 export async function detectCheckout(dir: string): Promise<RepoInfo> {
+  assertGitOnPath()
   const repo = await findRepository(dir)
   if (repo) return repo
   throw new EnvironmentError(`${resolve(dir)} is not inside a git repository (or it is a bare one)`, {

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs'
+import { accessSync, constants, existsSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
 import { bindGroupToSignal, EnvironmentError, endProcessGroup, OperationError } from '@berth/contract'
 
 /** What one git process printed and how it ended. */
@@ -24,6 +25,30 @@ export interface GitOptions {
  * (they are set inside git hooks, for instance).
  */
 const REPOSITORY_OVERRIDES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY']
+
+const NO_GIT = () =>
+  new EnvironmentError('git is not installed or not on PATH', {
+    code: 'E_NO_GIT',
+    hint: 'install git (2.31 or newer) and make sure `git --version` works in this shell',
+  })
+
+/**
+ * Throws E_NO_GIT (exit 4) unless an executable `git` is on PATH — by looking at the folders, not
+ * by starting it (repository detection reads files, issue 16, but a command that will run git
+ * must still refuse before it changes anything when there is none).
+ */
+export function assertGitOnPath(): void {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue
+    try {
+      accessSync(join(dir, process.platform === 'win32' ? 'git.exe' : 'git'), constants.X_OK)
+      return
+    } catch {
+      // not here
+    }
+  }
+  throw NO_GIT()
+}
 
 /**
  * Runs `git -C <dir> <args…>`: the one way berth runs git. Arguments go to git as an argument
@@ -67,10 +92,7 @@ export async function runGit(dir: string, args: readonly string[], options: GitO
     })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new EnvironmentError('git is not installed or not on PATH', {
-        code: 'E_NO_GIT',
-        hint: 'install git (2.31 or newer) and make sure `git --version` works in this shell',
-      })
+      throw NO_GIT()
     }
     throw error
   } finally {

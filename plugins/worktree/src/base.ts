@@ -1,4 +1,4 @@
-import { firstLine, outputLines, runGit } from './git.js'
+import { configRemotes, firstLine, outputLines, readRef, runGit } from './git.js'
 
 /** Where the base branch name came from. */
 export type BaseBranchSource = 'config' | 'remote-head' | 'remote-query' | 'local-head' | 'none'
@@ -15,6 +15,15 @@ export async function listRemotes(repo: string): Promise<string[]> {
 }
 
 /**
+ * Whether the repository has the remote: its own config answers when it names it (no process,
+ * issue 16); else `git remote`, which also reads the user's and the system's config.
+ */
+export async function hasRemote(repo: string, remote: string): Promise<boolean> {
+  if (configRemotes(repo)?.includes(remote)) return true
+  return (await listRemotes(repo)).includes(remote)
+}
+
+/**
  * The remote's default branch as this repository knows it: `refs/remotes/<remote>/HEAD`
  * (set by `git clone`). With `query`, asks the remote itself (`git ls-remote --symref`) when that
  * ref is missing. Null when neither answers.
@@ -25,6 +34,8 @@ export async function remoteDefaultBranch(
   options: { query?: boolean; signal?: AbortSignal | undefined } = {},
 ): Promise<{ name: string; source: 'remote-head' | 'remote-query' } | null> {
   const prefix = `refs/remotes/${remote}/`
+  const read = readRef(repo, `${prefix}HEAD`)
+  if (read?.symbolic?.startsWith(prefix)) return { name: read.symbolic.slice(prefix.length), source: 'remote-head' }
   const local = await runGit(repo, ['symbolic-ref', '--quiet', `${prefix}HEAD`], { allowFailure: true })
   const target = firstLine(local.stdout)
   if (local.exitCode === 0 && target.startsWith(prefix))
@@ -54,8 +65,7 @@ export async function resolveBaseBranch(
   options: { baseBranch?: string | undefined; remote: string; query?: boolean; signal?: AbortSignal | undefined },
 ): Promise<BaseBranch> {
   if (options.baseBranch) return { name: options.baseBranch, source: 'config' }
-  const remotes = await listRemotes(repoRoot)
-  if (remotes.includes(options.remote)) {
+  if (await hasRemote(repoRoot, options.remote)) {
     const found = await remoteDefaultBranch(repoRoot, options.remote, { query: options.query, signal: options.signal })
     if (found) return found
   }

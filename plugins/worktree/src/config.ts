@@ -23,6 +23,12 @@ export const worktreeConfigSchema = z
     remote: gitName.default('origin'),
     /** Fetch the remote before creating a worktree. */
     fetch: z.boolean().default(true),
+    /**
+     * Seconds a fetch stays fresh: `impl` does not fetch again while the last fetch (FETCH_HEAD)
+     * is younger, so agents starting features one after another fetch once. 0 (the default)
+     * fetches every time.
+     */
+    fetchMaxAge: z.number().int().min(0).default(0),
   })
   .strict()
   .prefault({})

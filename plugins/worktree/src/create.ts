@@ -1,8 +1,9 @@
+import { statSync } from 'node:fs'
 import { mkdir, rm, rmdir } from 'node:fs/promises'
-import { dirname, relative, sep } from 'node:path'
+import { dirname, join, relative, sep } from 'node:path'
 import { ConflictError, InterruptedError, type Logger, OperationError, UsageError } from '@berth/contract'
-import { listRemotes, REMOTE_TIMEOUT_MS } from './base.js'
-import { firstLine, runGit } from './git.js'
+import { hasRemote as repoHasRemote, REMOTE_TIMEOUT_MS } from './base.js'
+import { discoverGitDirs, firstLine, readRef, runGit } from './git.js'
 import { listWorktrees } from './list.js'
 import { realPathOrNull } from './paths.js'
 import { pathTaken } from './plan.js'
@@ -31,6 +32,8 @@ export interface CreateWorktreeOptions {
   remote: string
   /** Fetch the remote first. */
   fetch: boolean
+  /** Seconds: no fetch when the last one (FETCH_HEAD) is younger; 0 fetches every time. */
+  fetchMaxAge?: number | undefined
   log: Logger
   signal?: AbortSignal | undefined
 }
@@ -61,19 +64,24 @@ export async function createWorktree(options: CreateWorktreeOptions): Promise<Cr
   const stopIfInterrupted = () => {
     if (options.signal?.aborted) throw new InterruptedError()
   }
-  const hasRemote = (await listRemotes(repoRoot)).includes(options.remote)
+  const hasRemote = await repoHasRemote(repoRoot, options.remote)
   if (hasRemote && options.fetch) {
-    log.debug(`fetching ${options.remote}`)
-    await fetchRemote(options)
-    stopIfInterrupted()
+    const age = lastFetchAge(repoRoot)
+    if (age !== null && age < (options.fetchMaxAge ?? 0)) {
+      log.debug(`not fetching ${options.remote}: fetched ${Math.round(age)} s ago (worktree.fetchMaxAge)`)
+    } else {
+      log.debug(`fetching ${options.remote}`)
+      await fetchRemote(options)
+      stopIfInterrupted()
+    }
   }
 
-  const existing = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], true)
+  const existing = await branchCommit(repoRoot, branch, options.signal)
   let startPoint: string | null = null
   let head: string
   let trackRemote = false
-  if (existing.exitCode === 0) {
-    head = firstLine(existing.stdout)
+  if (existing !== null) {
+    head = existing
     if (options.from) log.warn(`branch ${branch} already exists: reusing it, --from ${options.from} is ignored`)
     else log.info(`reusing existing branch ${branch} (at ${head.slice(0, 12)})`)
     await assertBranchFree(repoRoot, branch)
@@ -106,42 +114,52 @@ export async function createWorktree(options: CreateWorktreeOptions): Promise<Cr
   // run had made it first (two creates racing); an interrupted add is always ours to remove.
   let ownTree = false
   try {
-    if (startPoint !== null) {
-      // Recorded before git runs: a `git branch` stopped half-way may have made the branch, and
-      // the rollback must then delete it (it did not exist a moment ago).
-      createdBranch = true
-      // A branch only the remote has is checked out as a local branch tracking it, so its
-      // commits push back there and `done` measures unpushed work against it.
-      const made = await git(
-        trackRemote
-          ? ['branch', '--track', branch, `${options.remote}/${branch}`]
-          : ['branch', '--no-track', branch, head],
-        true,
-      )
-      if (made.exitCode !== 0) {
-        stopIfInterrupted()
-        createdBranch = false // git refused: whatever exists under that name is not ours
-        throw new ConflictError(`cannot create branch ${branch}: ${firstLine(made.stderr)}`, {
-          code: 'E_BRANCH',
-          hint: 'another berth run may be creating it right now; try again',
-        })
-      }
-      log.info(`created branch ${branch} from ${startPoint} (${head.slice(0, 12)})`)
-    }
+    // Recorded before git runs: an add stopped half-way may have made the branch, and the
+    // rollback must then delete it (it did not exist a moment ago).
+    createdBranch = startPoint !== null
     stopIfInterrupted()
     ownTree = true
-    let added = await git(['worktree', 'add', path, branch], true)
+    // One git process makes the branch and its worktree (`worktree add -b`); a branch only the
+    // remote has is checked out as a local branch tracking it, so its commits push back there and
+    // `done` measures unpushed work against it. A new branch from the base does not track.
+    const add = (makeBranch: boolean) =>
+      git(
+        makeBranch
+          ? [
+              'worktree',
+              'add',
+              trackRemote ? '--track' : '--no-track',
+              '-b',
+              branch,
+              path,
+              trackRemote ? `${options.remote}/${branch}` : head,
+            ]
+          : ['worktree', 'add', path, branch],
+        true,
+      )
+    let added = await add(startPoint !== null)
     // Concurrent `git worktree add`s in one repository race: git reads every other worktree's
     // admin folder, which another add may have created but not filled yet ("failed to read
-    // .git/worktrees/<other>/commondir"). That is transient; try again after a short pause.
+    // .git/worktrees/<other>/commondir"). That is transient; try again after a short pause (the
+    // branch may already be made by the attempt that failed).
     for (let attempt = 1; added.exitCode !== 0 && CONCURRENT_ADD_RACE.test(added.stderr) && attempt <= 8; attempt++) {
       if (pathTaken(path)) await rm(path, { recursive: true, force: true })
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100))
-      added = await git(['worktree', 'add', path, branch], true)
+      added = await add(startPoint !== null && (await branchCommit(repoRoot, branch, options.signal)) === null)
+    }
+    if (added.exitCode !== 0 && startPoint !== null && /a branch named .* already exists/.test(added.stderr)) {
+      stopIfInterrupted()
+      // git refused before it made anything: whatever exists under that name is not ours
+      createdBranch = false
+      ownTree = false
+      throw new ConflictError(`cannot create branch ${branch}: ${fatalLine(added.stderr)}`, {
+        code: 'E_BRANCH',
+        hint: 'another berth run may be creating it right now; try again',
+      })
     }
     if (added.exitCode !== 0) {
       stopIfInterrupted()
-      const reason = firstLine(added.stderr)
+      const reason = fatalLine(added.stderr)
       const taken = /already exists|already checked out|is already used by worktree/.test(reason)
       if (taken) ownTree = false
       const Failure = taken ? ConflictError : OperationError
@@ -153,6 +171,7 @@ export async function createWorktree(options: CreateWorktreeOptions): Promise<Cr
     await undoCreateWorktree(repoRoot, { path, branch, createdBranch, startPoint, head, createdFolders }, log, ownTree)
     throw error
   }
+  if (startPoint !== null) log.info(`created branch ${branch} from ${startPoint} (${head.slice(0, 12)})`)
   log.info(`created worktree ${path} on ${branch}`)
   return { path, branch, createdBranch, startPoint, head, createdFolders }
 }
@@ -227,4 +246,31 @@ async function createParentFolders(path: string): Promise<string[]> {
     created.push(`${created[created.length - 1]}${sep}${part}`)
   }
   return created
+}
+
+/** The commit `refs/heads/<branch>` names, or null when there is no such branch (files first, else git). */
+async function branchCommit(repoRoot: string, branch: string, signal?: AbortSignal): Promise<string | null> {
+  const read = readRef(repoRoot, `refs/heads/${branch}`)
+  if (read !== undefined) return read?.target ?? null
+  const result = await runGit(repoRoot, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], {
+    allowFailure: true,
+    signal,
+  })
+  return result.exitCode === 0 ? firstLine(result.stdout) || null : null
+}
+
+/** Seconds since the repository last fetched (FETCH_HEAD's age), or null when it never did. */
+function lastFetchAge(repoRoot: string): number | null {
+  const dirs = discoverGitDirs(repoRoot)
+  if (!dirs) return null
+  try {
+    return Math.max(0, (Date.now() - statSync(join(dirs.commonDir, 'FETCH_HEAD')).mtimeMs) / 1000)
+  } catch {
+    return null
+  }
+}
+
+/** git's reason: its `fatal:` line (worktree add prints "Preparing worktree …" first), else the first. */
+function fatalLine(stderr: string): string {
+  return stderr.split('\n').find((line) => line.startsWith('fatal: ')) ?? firstLine(stderr)
 }

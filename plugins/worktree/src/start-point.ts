@@ -1,6 +1,6 @@
 import { type Logger, UsageError } from '@berth/contract'
 import { remoteDefaultBranch } from './base.js'
-import { firstLine, runGit } from './git.js'
+import { firstLine, readRef, runGit } from './git.js'
 
 /** The commit a new branch starts from, and the name it was reached by. */
 export interface StartPoint {
@@ -58,8 +58,13 @@ export async function resolveStartPoint(options: StartPointOptions, hasRemote: b
   return { name: 'HEAD', commit: head }
 }
 
-/** The commit a ref names, or null. */
+/**
+ * The commit a ref names, or null. A branch or remote-tracking ref is read from the files (git
+ * lets those name commits only); anything else (a tag, `HEAD~2`, a commit id) asks git.
+ */
 export async function commitOf(repoRoot: string, ref: string): Promise<string | null> {
+  const read = readRef(repoRoot, ref)
+  if (read !== undefined) return read?.target ?? null
   const result = await runGit(repoRoot, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { allowFailure: true })
   return result.exitCode === 0 ? firstLine(result.stdout) || null : null
 }

@@ -24,12 +24,13 @@ describe('worktreePlugin', () => {
 
 describe('worktreeConfigSchema', () => {
   test('fills remote and fetch when the section is missing or empty', () => {
-    assert.deepEqual(worktreeConfigSchema.parse(undefined), { remote: 'origin', fetch: true })
+    assert.deepEqual(worktreeConfigSchema.parse(undefined), { remote: 'origin', fetch: true, fetchMaxAge: 0 })
     assert.deepEqual(worktreeConfigSchema.parse({ parent: '../trees', baseBranch: 'develop', fetch: false }), {
       parent: '../trees',
       baseBranch: 'develop',
       remote: 'origin',
       fetch: false,
+      fetchMaxAge: 0,
     })
   })
 

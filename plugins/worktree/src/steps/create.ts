@@ -21,6 +21,7 @@ export const createStep: Step = {
       baseBranch: config.baseBranch,
       remote: config.remote,
       fetch: config.fetch,
+      fetchMaxAge: config.fetchMaxAge,
       log: ctx.log,
       signal: ctx.signal,
     })

@@ -8,7 +8,7 @@ import {
   worktreeSection,
   worktreeState,
 } from '../context.js'
-import { runGit } from '../git.js'
+import { readRef, runGit } from '../git.js'
 import { planWorktree } from '../plan.js'
 
 /** Validates the name and computes path, branch and id; sets `ctx.instance` (slot null). No side effects. */
@@ -27,12 +27,15 @@ export const planStep: Step = {
     if (given !== undefined) plan.branch = given
     // berth owns the branch only when it makes it: never one given with --branch, nor an
     // impl/<name> that is already there (see the instance record's branchCreatedByBerth).
+    const read = readRef(repo.root, `refs/heads/${plan.branch}`)
     const exists =
-      (
-        await runGit(repo.root, ['rev-parse', '--verify', '--quiet', `refs/heads/${plan.branch}`], {
-          allowFailure: true,
-        })
-      ).exitCode === 0
+      read !== undefined
+        ? read !== null
+        : (
+            await runGit(repo.root, ['rev-parse', '--verify', '--quiet', `refs/heads/${plan.branch}`], {
+              allowFailure: true,
+            })
+          ).exitCode === 0
     worktreeState(ctx).existingBranch = given !== undefined
     worktreeState(ctx).plan = plan
     ctx.instance = {
