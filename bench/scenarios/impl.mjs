@@ -108,7 +108,7 @@ export const impl = {
       ],
       notes: [
         `The repository is berth's own tree at HEAD (${files} tracked files), pushed to a local bare origin.`,
-        '`berth impl` also resolves origin\'s default branch, checks the branch and path are free and claims a slot under the registry lock; the raw baseline does none of that. The config sets `worktree.fetchMaxAge: 300`: the warm-up round fetches origin, the measured rounds find that fetch fresh (as agents starting features one after another would).',
+        "`berth impl` also resolves origin's default branch, checks the branch and path are free and claims a slot under the registry lock; the raw baseline does none of that. The config sets `worktree.fetchMaxAge: 300`: the warm-up round fetches origin, the measured rounds find that fetch fresh (as agents starting features one after another would).",
       ],
     }
   },

@@ -20,7 +20,6 @@
  */
 const { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } =
   require('node:fs')
-const { homedir } = require('node:os')
 const { dirname, join } = require('node:path')
 const vm = require('node:vm')
 
@@ -37,7 +36,8 @@ function commandKey(argv) {
 
 function cacheDirs(bundle) {
   const dirs = [join(dirname(bundle), '.v8-cache')]
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache')
+  const home = process.env.HOME || require('node:os').homedir()
+  const base = process.env.XDG_CACHE_HOME || join(home, '.cache')
   dirs.push(join(base, 'berth', 'v8-cache'))
   return dirs
 }

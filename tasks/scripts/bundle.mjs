@@ -91,12 +91,24 @@ await build({
   outExtension: { '.js': '.cjs' },
   plugins: [trim, runnerOnly],
 })
+// yaml (compose files) goes into the runner's bundle, so it is code-cached too, and stays lazy:
+// compose's yaml-lazy.js requires it on first use (a plain require esbuild can see).
+const yamlInBundle = {
+  name: 'berth-yaml-in-bundle',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]plugins[\\/]compose[\\/]dist[\\/]yaml-lazy\.js$/ }, () => ({
+      contents: 'let loaded\nexport function yaml() {\n  loaded ??= require("yaml")\n  return loaded\n}\n',
+      loader: 'js',
+    }))
+  },
+}
 await build({
   ...common,
+  external: common.external.filter((name) => name !== 'yaml'),
   entryPoints: { runner: 'dist/execute.js' },
   outdir: 'dist/bundle',
   outExtension: { '.js': '.cjs' },
-  plugins: [trim],
+  plugins: [trim, yamlInBundle],
 })
 
 // V8-cached code cannot call import() in Node 20 (bin/code-cache.cjs): make sure none is left.

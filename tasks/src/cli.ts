@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { isBerthError, UsageError } from '@berth/contract'
+import { homeDirectory, isBerthError, UsageError } from '@berth/contract'
 import { rootHelp } from './help.js'
 import { renderError } from './output.js'
 import { locateCommand } from './parse.js'
@@ -17,7 +16,7 @@ export { berthVersion }
 function completeWords(args: string[]): number {
   if (args[0] !== 'instances') return 0
   try {
-    const home = process.env.BERTH_HOME ?? join(homedir(), '.berth')
+    const home = process.env.BERTH_HOME ?? join(homeDirectory(), '.berth')
     const registry = JSON.parse(readFileSync(join(home, 'registry.json'), 'utf8')) as {
       instances?: { id: string; name?: string }[]
     }

@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import {
   type BerthServices,
+  homeDirectory,
   isBerthError,
   OperationError,
   type PipelineOutcome,
@@ -16,7 +16,6 @@ import {
   UsageError,
 } from '@berth/contract'
 import { findRepository } from '@berth/git'
-import { executeAll } from './all.js'
 import { BUILTIN_KEYS, builtinManifest, builtinPlugins, type PluginManifest } from './builtin-plugins.js'
 import type { CommandSpec } from './commands.js'
 import { findConfig, type ParsedCore, parseCore, resolveConfig, resolveConfigLazily } from './config/load.js'
@@ -55,7 +54,7 @@ function buildRequest(invocation: Invocation): TaskRequest {
 }
 
 export function berthHome(): string {
-  return resolve(process.env.BERTH_HOME ?? join(homedir(), '.berth'))
+  return resolve(process.env.BERTH_HOME ?? join(homeDirectory(), '.berth'))
 }
 
 /**
@@ -75,7 +74,7 @@ export function assertUsableHome(home: string): void {
     const where = path === home ? 'is a file' : `is inside ${path}, which is a file`
     throw new UsageError(`BERTH_HOME ${home} ${where}, not a folder`, {
       code: 'E_BERTH_HOME',
-      hint: `point BERTH_HOME at a folder (e.g. export BERTH_HOME=${join(homedir(), '.berth')}), or move ${path} aside`,
+      hint: `point BERTH_HOME at a folder (e.g. export BERTH_HOME=${join(homeDirectory(), '.berth')}), or move ${path} aside`,
     })
   }
 }
@@ -282,7 +281,11 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
     const { flags } = invocation
     const flagValues = parseFlagValues(flags, stepFlags, command.path)
     if (command.allOption) {
-      if (flags.all === true) return await executeAll(command, flags, invocation.positionals, cwd, interrupts.signal)
+      if (flags.all === true) {
+        // Loaded only for --all (it starts a berth process per instance: child_process).
+        const { executeAll } = await import('./all.js')
+        return await executeAll(command, flags, invocation.positionals, cwd, interrupts.signal)
+      }
       if (command.allOption === 'name-required' && invocation.positionals.length === 0) {
         throw new UsageError('missing <name>', {
           hint: `usage: berth ${command.path.join(' ')} <name>, or --all for every instance of this project`,

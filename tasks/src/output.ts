@@ -28,7 +28,7 @@ export function createLogger(options: OutputOptions): RunLogger {
   }
   const drawLive = () => {
     if (!current) return
-    const seconds = ((performance.now() - current.started) / 1000).toFixed(1)
+    const seconds = ((monotonicMs() - current.started) / 1000).toFixed(1)
     process.stderr.write(`\r\u001b[2K${colour.dim('…')} ${current.step} ${colour.dim(`${seconds} s`)}`)
   }
   // Not a terminal: plain lines with a UTC timestamp, for CI logs and agents.
@@ -52,7 +52,7 @@ export function createLogger(options: OutputOptions): RunLogger {
       options.verbose && write(colour.dim(`→ ${step}`))
       if (!live) return
       stopLive()
-      current = { step, started: performance.now(), timer: setInterval(drawLive, 100) }
+      current = { step, started: monotonicMs(), timer: setInterval(drawLive, 100) }
       current.timer.unref()
       drawLive()
     },
@@ -107,4 +107,9 @@ export function renderError(error: BerthError, options: OutputOptions): number {
 
 function undoErrorsOf(error: BerthError): Error[] {
   return ((error as BerthError & { undoErrors?: Error[] }).undoErrors ?? []).filter(Boolean)
+}
+
+/** Milliseconds on the monotonic clock (not `performance.now()`: its global loads perf_hooks, issue 16). */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6
 }

@@ -83,7 +83,7 @@ export async function runPipeline(
   }
   progress.phase = 'run'
   for (const bound of steps) {
-    const started = performance.now()
+    const started = monotonicMs()
     try {
       if (ctx.signal.aborted) throw new InterruptedError()
       if (options.dryRun && stepEffect(bound.step) === 'write') {
@@ -99,14 +99,14 @@ export async function runPipeline(
       ctx.settings = bound.step.config?.read(ctx)
       await bound.step.run(ctx as never)
       checkOutputs(bound, ctx, before)
-      const ms = Math.round(performance.now() - started)
+      const ms = Math.round(monotonicMs() - started)
       timings.push({ step: bound.id, ms, status: 'done' })
       hooks.onStepDone?.(bound.id, ms)
       completed.push(bound)
       if (bound.step.undo) progress.pending.push(bound.id)
       progress.current = undefined
     } catch (raw) {
-      const ms = Math.round(performance.now() - started)
+      const ms = Math.round(monotonicMs() - started)
       timings.push({ step: bound.id, ms, status: 'failed' })
       hooks.onStepFailed?.(bound.id, ms)
       const error = asBerthError(raw, bound.id) as PipelineError
@@ -135,16 +135,16 @@ async function undoAll(
   const errors: Error[] = []
   for (const bound of [...completed].reverse()) {
     if (!bound.step.undo) continue
-    const started = performance.now()
+    const started = monotonicMs()
     progress.current = bound.id
     try {
       ctx.settings = bound.step.config?.read(ctx)
       await bound.step.undo(ctx as never)
-      timings.push({ step: bound.id, ms: Math.round(performance.now() - started), status: 'undone' })
+      timings.push({ step: bound.id, ms: Math.round(monotonicMs() - started), status: 'undone' })
       hooks.onUndo?.(bound.id)
       progress.pending = progress.pending.filter((id) => id !== bound.id)
     } catch (error) {
-      timings.push({ step: bound.id, ms: Math.round(performance.now() - started), status: 'undo-failed' })
+      timings.push({ step: bound.id, ms: Math.round(monotonicMs() - started), status: 'undo-failed' })
       hooks.onUndo?.(bound.id, error)
       errors.push(new Error(`undo of ${bound.id} failed: ${(error as Error).message}`, { cause: error }))
     }
@@ -191,4 +191,9 @@ function asBerthError(error: unknown, stepId: string): BerthError {
   if (isBerthError(error)) return error
   const message = error instanceof Error ? error.message : String(error)
   return new OperationError(`step ${stepId} failed: ${message}`, { cause: error })
+}
+
+/** Milliseconds on the monotonic clock (not `performance.now()`: its global loads perf_hooks, issue 16). */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6
 }

@@ -1,9 +1,11 @@
-import { realpathSync } from 'node:fs'
-import { appendFile, mkdir, readFile, realpath } from 'node:fs/promises'
+import { promises, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import { EnvironmentError, type RepoInfo } from '@berth/contract'
 import { configRemoteUrl, discoverGitDirs } from './discover.js'
 import { assertGitOnPath, firstLine, outputLines, runGit } from './run.js'
+
+/** node:fs/promises, loaded on first use (a command that only reads starts faster, issue 16). */
+const fsp = () => promises
 
 /** Real paths of a checkout's top folder, its git dir and the repository's common git dir. */
 export interface GitDirs {
@@ -14,7 +16,7 @@ export interface GitDirs {
 
 async function realOrNull(path: string): Promise<string | null> {
   try {
-    return await realpath(path)
+    return await fsp().realpath(path)
   } catch {
     return null
   }
@@ -115,11 +117,16 @@ export function normaliseOrigin(url: string, checkout: string): string {
 export async function excludeFromGit(checkout: string, patterns: string[]): Promise<void> {
   const where = await runGit(checkout, ['rev-parse', '--path-format=absolute', '--git-path', 'info/exclude'])
   const file = where.stdout.trim()
-  const current = await readFile(file, 'utf8').catch(() => '')
+  const current = await fsp()
+    .readFile(file, 'utf8')
+    .catch(() => '')
   const lines = new Set(current.split('\n').map((l) => l.trim()))
   const missing = patterns.filter((p) => !lines.has(p))
   if (missing.length === 0) return
-  await mkdir(dirname(file), { recursive: true })
+  await fsp().mkdir(dirname(file), { recursive: true })
   const prefix = current.length > 0 && !current.endsWith('\n') ? '\n' : ''
-  await appendFile(file, `${prefix}# added by berth: per-instance files, never committed\n${missing.join('\n')}\n`)
+  await fsp().appendFile(
+    file,
+    `${prefix}# added by berth: per-instance files, never committed\n${missing.join('\n')}\n`,
+  )
 }

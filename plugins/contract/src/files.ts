@@ -1,5 +1,8 @@
-import { readdir } from 'node:fs/promises'
+import { promises } from 'node:fs'
 import { join, relative } from 'node:path'
+
+/** node:fs/promises, loaded on first use (a command that only reads starts faster, issue 16). */
+const fsp = () => promises
 
 /**
  * `20261122T185512Z` for a date (UTC, whole seconds): sortable, and valid in a file name on every
@@ -14,9 +17,19 @@ export function utcStamp(date = new Date()): string {
 
 /** Regular files below `dir`, relative to it, sorted; symlinks are not followed; [] when it is missing. */
 export async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
+  const entries = await fsp()
+    .readdir(dir, { recursive: true, withFileTypes: true })
+    .catch(() => [])
   return entries
     .filter((entry) => entry.isFile())
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
     .sort()
+}
+
+/**
+ * The user's home folder: $HOME, else what the OS says (node:os is loaded only then: a command
+ * that only reads starts faster without it, issue 16).
+ */
+export function homeDirectory(): string {
+  return process.env.HOME || process.getBuiltinModule('node:os').homedir()
 }

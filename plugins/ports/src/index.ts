@@ -22,5 +22,5 @@ export {
 } from './layout.js'
 export { PORTS_VERSION, portsOutput, portsPlugin } from './plugin.js'
 export { DEFAULT_PORT_LAYOUT, defaultSlotPorts, KTRDR_PORTS } from './preset.js'
-export { busyPorts, probePort } from './probe.js'
+export { busyPorts, listeningPorts, probePort } from './probe.js'
 export { type SlotPortSource, slotPortSource } from './slot-ports.js'

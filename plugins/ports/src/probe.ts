@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 
 /** True when 127.0.0.1:port can be bound right now (nothing else listens there). */
@@ -9,8 +10,38 @@ export function probePort(port: number, host = '127.0.0.1'): Promise<boolean> {
   })
 }
 
-/** The subset of `ports` that cannot be bound, probed concurrently. */
+/**
+ * The TCP ports something listens on in this network namespace, on any address, from the
+ * kernel's tables (/proc/net/tcp and tcp6: one read for all ports, where binding each one to test
+ * it costs a socket per port). Undefined where there are no such tables (not Linux).
+ */
+export async function listeningPorts(): Promise<Set<number> | undefined> {
+  const tables = await Promise.all(
+    ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'latin1').catch(() => undefined)),
+  )
+  if (tables.every((table) => table === undefined)) return undefined
+  const ports = new Set<number>()
+  for (const table of tables) {
+    for (const line of table?.split('\n').slice(1) ?? []) {
+      // "  sl  local_address rem_address   st …": local "0100007F:1F90", st 0A = LISTEN
+      const fields = line.trim().split(/\s+/)
+      if (fields[3] !== '0A') continue
+      const port = Number.parseInt(fields[1]?.split(':')[1] ?? '', 16)
+      if (Number.isInteger(port)) ports.add(port)
+    }
+  }
+  return ports
+}
+
+/**
+ * The subset of `ports` that cannot be used: listened on (on any address: a container publishing
+ * on all interfaces would collide with it too), from the kernel's tables where there are some,
+ * else each probed by binding 127.0.0.1, concurrently.
+ */
 export async function busyPorts(ports: number[], host = '127.0.0.1'): Promise<number[]> {
+  if (ports.length === 0) return []
+  const listening = host === '127.0.0.1' ? await listeningPorts() : undefined
+  if (listening) return ports.filter((port) => listening.has(port))
   const free = await Promise.all(ports.map((port) => probePort(port, host)))
   return ports.filter((_, index) => !free[index])
 }

@@ -59,6 +59,22 @@ describe('busyPorts', () => {
     assert.deepEqual(await busyPorts([a, b, c]), [a, c])
   })
 
+  test('sees a port listened on another local address than 127.0.0.1, and on IPv6', async () => {
+    const [a, b] = (await freePorts(2)) as [number, number]
+    await listen(a, '0.0.0.0')
+    await listen(b, '::1').catch(() => listen(b, '0.0.0.0'))
+    assert.deepEqual(await busyPorts([a, b]), [a, b])
+  })
+
+  test('answers as binding each port would, from the kernel tables', async () => {
+    const ports = await freePorts(5)
+    await listen(ports[1]!)
+    await listen(ports[3]!, '0.0.0.0')
+    const probed = []
+    for (const port of ports) if (!(await probePort(port))) probed.push(port)
+    assert.deepEqual(await busyPorts(ports), probed)
+  })
+
   test('is empty for no ports', async () => {
     assert.deepEqual(await busyPorts([]), [])
   })

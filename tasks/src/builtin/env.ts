@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs'
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { existsSync, promises } from 'node:fs'
 import { dirname, join } from 'node:path'
 import {
   defineOutput,
@@ -20,6 +19,9 @@ import {
 } from '@berth/contract'
 import { excludeFromGit } from '@berth/git'
 import { z } from 'zod'
+
+/** node:fs/promises, loaded on first use (a command that only reads starts faster, issue 16). */
+const fsp = () => promises
 
 export const urlConfigSchema = z
   .object({
@@ -101,7 +103,7 @@ const writeStep = defineStep({
     const extra = await ctx.services.instanceEnv?.(instance)
     const values = { ...sandboxEnv(instance, ctx.ports ?? {}), ...extra }
     const file = join(instance.path, '.env.sandbox')
-    written.set(ctx, { file, previous: existsSync(file) ? await readFile(file, 'utf8') : null })
+    written.set(ctx, { file, previous: existsSync(file) ? await fsp().readFile(file, 'utf8') : null })
     await writeEnvFile(file, values, instance.id)
     await excludeFromGit(instance.path, ['.env.sandbox', '.sandbox/']).catch((error: Error) =>
       ctx.log.warn(`could not add .env.sandbox to .git/info/exclude: ${error.message}`),
@@ -115,8 +117,11 @@ const writeStep = defineStep({
   async undo(ctx) {
     const state = written.get(ctx)
     if (!state) return
-    if (state.previous === null) await unlink(state.file).catch(() => {})
-    else await writeFile(state.file, state.previous)
+    if (state.previous === null)
+      await fsp()
+        .unlink(state.file)
+        .catch(() => {})
+    else await fsp().writeFile(state.file, state.previous)
   },
 })
 
@@ -134,7 +139,7 @@ const readStep = defineStep({
       ctx.log.debug(`${file} is missing ('berth doctor --fix' writes it again)`)
       return
     }
-    ctx.env = { ...parseEnvFile(await readFile(file, 'utf8'), file), ...ctx.env }
+    ctx.env = { ...parseEnvFile(await fsp().readFile(file, 'utf8'), file), ...ctx.env }
   },
 })
 
@@ -145,13 +150,13 @@ const removeStep = defineStep({
   async run(ctx) {
     if (!ctx.instance) return
     const file = join(ctx.instance.path, '.env.sandbox')
-    const previous = existsSync(file) ? await readFile(file, 'utf8') : null
+    const previous = existsSync(file) ? await fsp().readFile(file, 'utf8') : null
     removed.set(ctx, { file, previous })
-    if (previous !== null) await unlink(file)
+    if (previous !== null) await fsp().unlink(file)
   },
   async undo(ctx) {
     const state = removed.get(ctx)
-    if (state?.previous != null && existsSync(dirname(state.file))) await writeFile(state.file, state.previous)
+    if (state?.previous != null && existsSync(dirname(state.file))) await fsp().writeFile(state.file, state.previous)
   },
 })
 
@@ -179,7 +184,7 @@ const urlStep = defineStep({
     }
     const file = findEnvFile(ctx.cwd)
     if (file) {
-      const value = parseEnvFile(await readFile(file, 'utf8'), file)[config.portVar]
+      const value = parseEnvFile(await fsp().readFile(file, 'utf8'), file)[config.portVar]
       if (value) {
         if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
           throw new UsageError(
@@ -256,8 +261,8 @@ export function envPlugin(): Plugin {
 async function writeEnvFile(file: string, values: Record<string, string>, id: string): Promise<void> {
   const text = formatEnvFile(values, `berth instance ${id} — generated; do not edit (no secrets here)`)
   const temp = `${file}.tmp-${process.pid}`
-  await writeFile(temp, text, { mode: 0o644 })
-  await rename(temp, file)
+  await fsp().writeFile(temp, text, { mode: 0o644 })
+  await fsp().rename(temp, file)
 }
 
 /**
@@ -271,7 +276,7 @@ async function envFilesOffClaim(ctx: TaskContext): Promise<{ instance: InstanceR
     if (instance.slot === null || !existsSync(file)) continue
     let written: Record<string, string>
     try {
-      written = parseEnvFile(await readFile(file, 'utf8'), file)
+      written = parseEnvFile(await fsp().readFile(file, 'utf8'), file)
     } catch (error) {
       off.push({ instance, differences: [`unreadable (${(error as Error).message})`] })
       continue

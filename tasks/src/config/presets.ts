@@ -1,4 +1,5 @@
-import { KTRDR_PORTS } from '@berth/ports'
+// The preset alone (not the plugin: its probes load node:net), issue 16.
+import { KTRDR_PORTS } from '@berth/ports/preset'
 
 export { KTRDR_PORTS }
 
