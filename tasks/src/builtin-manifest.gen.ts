@@ -8,8 +8,8 @@ export const BUILTIN_MANIFEST: Record<string, { steps: string[]; sections: strin
     services: ['slotPorts', 'nameHostPorts', 'portLayoutProblems', 'probeSlot', 'probePorts', 'defaultSlotPorts'],
   },
   registry: {
-    steps: ['lock', 'claim', 'resolve', 'release', 'releaseSlot', 'list', 'slots'],
-    sections: ['slots'],
+    steps: ['lock', 'capacity', 'claim', 'resolve', 'release', 'releaseSlot', 'list', 'slots'],
+    sections: ['slots', 'limits'],
     services: ['maxSlot', 'listInstances', 'machineInstances', 'recordProfile'],
   },
   worktree: {
@@ -41,8 +41,10 @@ export const BUILTIN_MANIFEST: Record<string, { steps: string[]; sections: strin
       'list',
       'test',
       'exec',
+      'run',
+      'shell',
     ],
-    sections: ['compose', 'hooks', 'test'],
+    sections: ['compose', 'hooks', 'test', 'workspace'],
     services: ['describeCompose', 'instanceStates', 'publishedHostPorts', 'serviceLogs'],
   },
   evidence: {

@@ -1,6 +1,12 @@
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import type { GitDirs } from './repo.js'
+
+/** Real paths of a checkout's top folder, its git dir and the repository's common git dir. */
+export interface GitDirs {
+  toplevel: string
+  gitDir: string
+  commonDir: string
+}
 
 /**
  * Repository discovery by reading files, as git does it (issue 16: no process where a file read

@@ -1,18 +1,13 @@
 import { promises, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import { EnvironmentError, type RepoInfo } from '@berth/contract'
-import { configRemoteUrl, discoverGitDirs } from './discover.js'
+import { configRemoteUrl, discoverGitDirs, type GitDirs } from './discover.js'
 import { assertGitOnPath, firstLine, outputLines, runGit } from './run.js'
 
 /** node:fs/promises, loaded on first use (a command that only reads starts faster, issue 16). */
 const fsp = () => promises
 
-/** Real paths of a checkout's top folder, its git dir and the repository's common git dir. */
-export interface GitDirs {
-  toplevel: string
-  gitDir: string
-  commonDir: string
-}
+export type { GitDirs }
 
 async function realOrNull(path: string): Promise<string | null> {
   try {
