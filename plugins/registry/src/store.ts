@@ -47,6 +47,9 @@ async function loadRegistry(home: string, options: StoreOptions): Promise<Loaded
       return { registry: { version: REGISTRY_VERSION, instances: [] } }
     throw corrupt(file, (error as Error).message, error)
   }
+  // The same bytes parse to the same registry: one parse per process however many steps and
+  // services read it (sandbox list reads it three times; zod checks every record).
+  if (parsedText?.text === text) return { registry: structuredClone(parsedText.registry) }
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -72,8 +75,12 @@ async function loadRegistry(home: string, options: StoreOptions): Promise<Loaded
   if (!parsed.success) {
     throw corrupt(file, `does not match registry version ${REGISTRY_VERSION}: ${firstIssue(parsed.error)}`)
   }
+  parsedText = { text, registry: structuredClone(parsed.data) }
   return { registry: parsed.data }
 }
+
+/** The last registry text parsed in this process, and what it parsed to (never handed out: copies are). */
+let parsedText: { text: string; registry: Registry } | undefined
 
 function firstIssue(error: z.ZodError): string {
   const first = error.issues[0]
