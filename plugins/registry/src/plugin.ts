@@ -227,6 +227,7 @@ export function registryPlugin(): Plugin {
       }),
       resolve: defineStep({
         description: 'finds the instance by name (exact id, then unique prefix) or by the current folder',
+        uses: ['defaultSlotPorts'],
         outputs: [instanceOutput, registryUpgradeOutput],
         async run(ctx) {
           const instances = await projectInstances(ctx)

@@ -172,6 +172,7 @@ const selectStep = defineStep({
 const applyStep = defineStep({
   description: "the instance's slot profile into the environment of compose and the gate (BERTH_PROFILE, its env)",
   config: profilesSection,
+  uses: [],
   outputs: [profileOutput],
   async run(ctx) {
     const instance = ctx.instance

@@ -11,6 +11,7 @@ import { composeSettings, requireInstance } from './context.js'
  */
 export const composeStatusStep = defineStep({
   description: "the instance's containers, health and published ports (one engine API request)",
+  uses: [],
   outputs: [containersOutput, stateOutput, composeOutput],
   async run(ctx) {
     const instance = requireInstance(ctx, 'compose.status')
