@@ -1,4 +1,5 @@
-import { type BerthError, colour, type Logger, type Redactor } from '@berth/contract'
+import { fstatSync, writeSync } from 'node:fs'
+import { type BerthError, colour, isTerminal, type Logger, type Redactor } from '@berth/contract'
 
 export { colour }
 
@@ -21,21 +22,21 @@ export interface RunLogger extends Logger {
  * Every line passes through the redactor, so a secret never reaches a terminal or a log.
  */
 export function createLogger(options: OutputOptions): RunLogger {
-  const live = Boolean(process.stderr.isTTY) && !options.quiet && !process.env.CI
+  const live = isTerminal(2) && !options.quiet && !process.env.CI
   let current: { step: string; started: number; timer: NodeJS.Timeout } | undefined
   const clearLive = () => {
-    if (live && current) process.stderr.write('\r\u001b[2K')
+    if (live && current) writeFd(2, '\r\u001b[2K')
   }
   const drawLive = () => {
     if (!current) return
     const seconds = ((monotonicMs() - current.started) / 1000).toFixed(1)
-    process.stderr.write(`\r\u001b[2K${colour.dim('…')} ${current.step} ${colour.dim(`${seconds} s`)}`)
+    writeFd(2, `\r\u001b[2K${colour.dim('…')} ${current.step} ${colour.dim(`${seconds} s`)}`)
   }
   // Not a terminal: plain lines with a UTC timestamp, for CI logs and agents.
-  const stamp = () => (live || process.stderr.isTTY ? '' : `${new Date().toISOString().slice(11, 23)} `)
+  const stamp = () => (live || isTerminal(2) ? '' : `${new Date().toISOString().slice(11, 23)} `)
   const write = (line: string) => {
     clearLive()
-    process.stderr.write(`${stamp()}${options.redactor ? options.redactor.redact(line) : line}\n`)
+    writeFd(2, `${stamp()}${options.redactor ? options.redactor.redact(line) : line}\n`)
     if (live && current) drawLive()
   }
   const info = (line: string) => {
@@ -93,7 +94,7 @@ export function renderError(error: BerthError, options: OutputOptions): number {
       },
     }
     const redacted = options.redactor ? options.redactor.redactValue(document) : document
-    process.stdout.write(`${JSON.stringify(redacted, null, 2)}\n`)
+    writeFd(1, `${JSON.stringify(redacted, null, 2)}\n`)
     return error.exitCode
   }
   const lines = [`${colour.red('error:')} ${error.step ? `${error.step}: ` : ''}${error.message}`]
@@ -101,7 +102,7 @@ export function renderError(error: BerthError, options: OutputOptions): number {
   for (const problem of problems) lines.push(`  ${problem}`)
   if (error.hint) lines.push(`${colour.dim('hint:')} ${error.hint}`)
   for (const undo of undoErrorsOf(error)) lines.push(`${colour.red('also:')} ${undo.message}`)
-  process.stderr.write(`${redact(lines.join('\n'))}\n`)
+  writeFd(2, `${redact(lines.join('\n'))}\n`)
   return error.exitCode
 }
 
@@ -112,4 +113,43 @@ function undoErrorsOf(error: BerthError): Error[] {
 /** Milliseconds on the monotonic clock (not `performance.now()`: its global loads perf_hooks, issue 16). */
 function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6
+}
+
+/**
+ * Writes to stdout (1) or stderr (2). To a pipe or a file it writes the descriptor directly:
+ * creating `process.stdout`/`stderr` loads node:net and the stream modules, a few ms of a command
+ * an agent runs in a loop (issue 16). On Linux process.stdout/stderr write pipes and files
+ * synchronously too, so lines written either way never reorder. A terminal, or a pipe that would
+ * block (EAGAIN), goes through the stream.
+ */
+export function writeFd(fd: 1 | 2, text: string): void {
+  if (!isTerminal(fd) && isPipeOrFile(fd)) {
+    const bytes = Buffer.from(text)
+    let offset = 0
+    try {
+      while (offset < bytes.length) offset += writeSync(fd, bytes, offset)
+      return
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EPIPE') return // the reader went away (berth … | head): nothing left to tell it
+      if (code !== 'EAGAIN') throw error
+      text = bytes.subarray(offset).toString()
+    }
+  }
+  ;(fd === 1 ? process.stdout : process.stderr).write(text)
+}
+
+const pipesOrFiles = new Map<number, boolean>()
+function isPipeOrFile(fd: number): boolean {
+  let known = pipesOrFiles.get(fd)
+  if (known === undefined) {
+    try {
+      const stat = fstatSync(fd)
+      known = process.platform === 'linux' && (stat.isFIFO() || stat.isFile())
+    } catch {
+      known = false
+    }
+    pipesOrFiles.set(fd, known)
+  }
+  return known
 }

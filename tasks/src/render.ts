@@ -1,5 +1,6 @@
 import { colour, type Redactor } from '@berth/contract'
 import type { CommandSpec } from './commands.js'
+import { writeFd } from './output.js'
 import type { BoundStep } from './runner.js'
 
 type Output = Record<string, unknown>
@@ -53,12 +54,12 @@ export function renderResult(
       command.pipeline === 'config.schema'
         ? output.schema
         : { ok: options.ok, command: command.path.join(' '), ...output }
-    process.stdout.write(`${JSON.stringify(options.redactor.redactValue(document), null, 2)}\n`)
+    writeFd(1, `${JSON.stringify(options.redactor.redactValue(document), null, 2)}\n`)
     return
   }
   const plan = output.plan as { step: string; action: string }[] | undefined
   const lines = plan
     ? ['dry run — nothing was changed; the plan:', ...plan.map((p) => `  ${p.step.padEnd(18)} ${p.action}`)]
     : [...renderOutputs(command, steps, output), ...(RENDERERS[command.pipeline]?.(output) ?? [])]
-  if (lines.length > 0) process.stdout.write(`${options.redactor.redact(lines.join('\n'))}\n`)
+  if (lines.length > 0) writeFd(1, `${options.redactor.redact(lines.join('\n'))}\n`)
 }

@@ -29,26 +29,28 @@ export interface EngineAnswer {
  * (a 404 on DELETE means "already gone"). Throws an {@link EnvironmentError} (exit 4) naming the
  * socket only when the engine does not answer in time.
  *
- * This uses node:http rather than undici (the gate's HTTP client): one short request over a
- * local socket needs nothing more, and loading undici cost every `berth` command ~130 ms of CPU
- * plus ~100 ms before the process could exit (measured in bench/PROFILE.md).
+ * A plain HTTP/1.0 exchange on a node:net socket (the engine answers a 1.0 request with the whole
+ * body and closes): berth's requests carry no body, and node:http's client (and before it undici:
+ * ~130 ms of CPU plus ~100 ms before the process could exit, bench/PROFILE.md) cost more to load
+ * than the request itself on a command an agent runs in a loop (issue 16).
  */
 export async function engineCall(path: string, options: EngineRequestOptions = {}): Promise<EngineAnswer> {
   const socketPath = options.socketPath ?? dockerSocketPath()
   const timeout = options.timeoutMs ?? 2000
-  const { request } = await import('node:http')
+  const { connect } = await import('node:net')
   try {
-    return await new Promise<EngineAnswer>((resolve, reject) => {
-      const req = request({ socketPath, path, method: options.method ?? 'GET', headers: { host: 'docker' } }, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks) }))
-        res.on('error', reject)
-      })
-      req.setTimeout(timeout, () => req.destroy(new Error(`no answer within ${timeout} ms`)))
-      req.on('error', reject)
-      req.end()
+    const raw = await new Promise<Buffer>((resolve, reject) => {
+      const socket = connect({ path: socketPath })
+      const chunks: Buffer[] = []
+      socket.setTimeout(timeout, () => socket.destroy(new Error(`no answer within ${timeout} ms`)))
+      socket.on('connect', () =>
+        socket.write(`${options.method ?? 'GET'} ${path} HTTP/1.0\r\nHost: docker\r\nContent-Length: 0\r\n\r\n`),
+      )
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+      socket.on('end', () => resolve(Buffer.concat(chunks)))
+      socket.on('error', reject)
     })
+    return parseAnswer(raw)
   } catch (error) {
     throw new EnvironmentError(`Docker engine not reachable at ${socketPath}`, {
       code: 'E_NO_ENGINE',
@@ -56,6 +58,31 @@ export async function engineCall(path: string, options: EngineRequestOptions = {
       cause: error,
     })
   }
+}
+
+/** Status and body of a whole HTTP/1.x answer (a chunked body is decoded). */
+export function parseAnswer(raw: Buffer): EngineAnswer {
+  const headerEnd = raw.indexOf('\r\n\r\n')
+  if (headerEnd < 0) throw new Error('the engine closed the connection before a complete answer')
+  const head = raw.subarray(0, headerEnd).toString('latin1').split('\r\n')
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(head[0] ?? '')
+  if (!status) throw new Error(`not an HTTP answer: ${JSON.stringify((head[0] ?? '').slice(0, 60))}`)
+  let body = raw.subarray(headerEnd + 4)
+  const chunked = head.some((line) => /^transfer-encoding:\s*chunked/i.test(line))
+  if (chunked) {
+    const parts: Buffer[] = []
+    let offset = 0
+    for (;;) {
+      const lineEnd = body.indexOf('\r\n', offset)
+      if (lineEnd < 0) break
+      const size = Number.parseInt(body.subarray(offset, lineEnd).toString('latin1'), 16)
+      if (!Number.isFinite(size) || size === 0) break
+      parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size))
+      offset = lineEnd + 2 + size + 2
+    }
+    body = Buffer.concat(parts)
+  }
+  return { statusCode: Number(status[1]), body }
 }
 
 /**

@@ -1,6 +1,28 @@
 /** Small text helpers for plugins that render their outputs for humans. */
 
-const useColour = () => Boolean(process.stderr.isTTY) && !process.env.NO_COLOR
+import { fstatSync } from 'node:fs'
+
+const terminals = new Map<number, boolean>()
+
+/**
+ * Whether a file descriptor (1, 2) is a terminal — without creating `process.stdout`/`stderr`,
+ * which loads node:net and the stream modules (issue 16: a pipe or a file answers from `fstat`;
+ * only a character device is asked through node:tty).
+ */
+export function isTerminal(fd: number): boolean {
+  let known = terminals.get(fd)
+  if (known === undefined) {
+    try {
+      known = fstatSync(fd).isCharacterDevice() && process.getBuiltinModule('node:tty').isatty(fd)
+    } catch {
+      known = false
+    }
+    terminals.set(fd, known)
+  }
+  return known
+}
+
+const useColour = () => isTerminal(2) && !process.env.NO_COLOR
 const paint = (code: number, text: string) => (useColour() ? `\u001b[${code}m${text}\u001b[0m` : text)
 
 /** ANSI colours, only on a terminal and never with `NO_COLOR`. */
