@@ -26,6 +26,7 @@ const vm = require('node:vm')
 /** Commands with subcommands: their cache is per subcommand (`sandbox-list`). */
 const GROUPS = new Set(['sandbox', 'local-prod', 'config', 'test', 'shared', 'compose'])
 const WORD = /^[a-z][a-z0-9-]{0,30}$/
+const WRAPPER = '(function (exports, require, module, __filename, __dirname) {'
 
 /** The cache's name for a command line: `url`, `sandbox-list`, `impl` (never a feature name). */
 function commandKey(argv) {
@@ -98,7 +99,9 @@ function loadBundle(bundle, argv, importer) {
     dirs = cacheDirs(bundle)
     cachedData = readCache(dirs, name)
   }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  // The runner's bundle comes wrapped (scripts/bundle.mjs); anything else is wrapped here.
+  const wrapped = source.startsWith(WRAPPER) ? source : `${WRAPPER}${source}\n})`
+  const script = new vm.Script(wrapped, {
     filename: bundle,
     cachedData,
   })
