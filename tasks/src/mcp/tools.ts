@@ -31,6 +31,15 @@ const instance = z
   .min(1)
   .describe('the instance: its id (e.g. shop-impl-cart), the feature name given to impl, or a unique prefix')
 const timeout = z.number().positive().optional().describe('gate deadline in seconds (default: config gate.timeout)')
+const queue = z
+  .boolean()
+  .optional()
+  .describe('with a cap on running stacks reached: wait for one to stop instead of failing (exit 3)')
+const queueTimeout = z
+  .number()
+  .positive()
+  .optional()
+  .describe('with queue: give up after this many seconds (default 1800)')
 const opt = (flag: string, value: unknown) => (value === undefined ? [] : [flag, String(value)])
 const on = (flag: string, value: unknown) => (value === true ? [flag] : [])
 
@@ -51,6 +60,8 @@ export const BERTH_TOOLS: BerthTool[] = [
       profile: z.string().optional().describe("the config's slot profile to run (e.g. light, heavy)"),
       noUp: z.boolean().optional().describe('create and register only; start later with up'),
       timeout,
+      queue,
+      queueTimeout,
     },
     hints: { destructiveHint: false },
     argv: (i) => [
@@ -62,6 +73,8 @@ export const BERTH_TOOLS: BerthTool[] = [
       ...opt('--profile', i.profile),
       ...on('--no-up', i.noUp),
       ...opt('--timeout', i.timeout),
+      ...on('--queue', i.queue),
+      ...opt('--queue-timeout', i.queueTimeout),
     ],
   },
   {
@@ -108,10 +121,17 @@ export const BERTH_TOOLS: BerthTool[] = [
     title: 'Start an instance',
     description:
       "Start the instance's stack (secrets, compose up) and run the gate; a failed gate leaves it running for inspection.",
-    input: { instance, timeout, build: z.boolean().optional().describe('rebuild images first') },
+    input: { instance, timeout, build: z.boolean().optional().describe('rebuild images first'), queue, queueTimeout },
     hints: { destructiveHint: false, idempotentHint: true },
     scoped: true,
-    argv: (i) => ['sandbox', 'up', ...opt('--timeout', i.timeout), ...on('--build', i.build)],
+    argv: (i) => [
+      'sandbox',
+      'up',
+      ...opt('--timeout', i.timeout),
+      ...on('--build', i.build),
+      ...on('--queue', i.queue),
+      ...opt('--queue-timeout', i.queueTimeout),
+    ],
   },
   {
     name: 'gate',
