@@ -26,7 +26,7 @@ import {
   serviceContainer,
   walkFiles,
 } from './helpers/demo.js'
-import { type BerthResult, berth, FIXTURE_BIN, REPO_ROOT, testdir } from './helpers/index.js'
+import { berth, expectExit, FIXTURE_BIN, REPO_ROOT, testdir } from './helpers/index.js'
 
 const RUN = randomBytes(2).toString('hex')
 const PROJECT = `agt${RUN}`
@@ -50,15 +50,6 @@ function extraPlugins(): string[] {
   return ['evidence', 'shared']
     .filter((name) => !builtins.includes(`@berth/${name}`))
     .map((name) => join(REPO_ROOT, `plugins/${name}/dist/index.js`))
-}
-
-function expectExit(result: BerthResult, code: number, what: string): BerthResult {
-  assert.equal(
-    result.code,
-    code,
-    `${what} exited ${result.code}, want ${code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
-  )
-  return result
 }
 
 /** The newest bundle folder of an instance's `.sandbox/evidence`. */

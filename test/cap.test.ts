@@ -15,19 +15,20 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { ensureBusyboxTestImage } from '@berth/contract/testing'
 import { engine, lineOf, projectObjects, removeProject } from './helpers/demo.js'
-import { BERTH_BIN, type BerthResult, berth, berthEnv, git, gitRepo, testdir, writeConfig } from './helpers/index.js'
+import {
+  BERTH_BIN,
+  type BerthResult,
+  berth,
+  berthEnv,
+  expectExit,
+  git,
+  gitRepo,
+  testdir,
+  writeConfig,
+} from './helpers/index.js'
 import { itemsPortBlock, itemsStackRepo } from './helpers/items-stack.js'
 
 const RUN = randomBytes(2).toString('hex')
-
-function expectExit(result: BerthResult, code: number, what: string): BerthResult {
-  assert.equal(
-    result.code,
-    code,
-    `${what} exited ${result.code}, want ${code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
-  )
-  return result
-}
 
 /** Containers of compose project `project` that are running now. */
 async function runningContainers(project: string): Promise<number> {

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { ensureBusyboxTestImage } from '../plugins/contract/src/testing.js'
 import { type EngineContainer, projectObjects, removeProject } from './helpers/demo.js'
-import { type BerthResult, berth, git, gitRepo, testdir } from './helpers/index.js'
+import { type BerthResult, berth, expectExit, git, gitRepo, testdir } from './helpers/index.js'
 
 const root = testdir('berth-engine-names-')
 const ourProjects = new Set<string>()
@@ -75,11 +75,6 @@ async function twins(label: string, homes: { a: string; b: string }, base: { a: 
     return { repo, dir, run: (args, cwd = repo) => berth(args, { cwd, home: homes[side], timeoutMs: 180_000 }) }
   }
   return { name, a: await make('a'), b: await make('b') }
-}
-
-function expectExit(result: BerthResult, code: number, what: string): BerthResult {
-  assert.equal(result.code, code, `${what} exited ${result.code}, want ${code}\n${result.stdout}\n${result.stderr}`)
-  return result
 }
 
 function registryText(home: string): string | null {

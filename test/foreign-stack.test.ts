@@ -28,19 +28,11 @@ import {
   removeProject,
   walkFiles,
 } from './helpers/demo.js'
-import { type BerthResult, berth, FIXTURE_BIN, git, gitRepo, testdir } from './helpers/index.js'
+import { type BerthResult, berth, expectExit, FIXTURE_BIN, git, gitRepo, testdir } from './helpers/index.js'
 
 const RUN = randomBytes(2).toString('hex')
 const NO_OBJECTS = { containers: 0, volumes: 0, networks: 0 }
 const made = new Set<string>()
-
-function expectExit(result: BerthResult, code: number, what: string): void {
-  assert.equal(
-    result.code,
-    code,
-    `${what} exited ${result.code}, want ${code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
-  )
-}
 
 /** `PING` to Redis on 127.0.0.1:port, answering its first line. */
 function redisPing(port: number): Promise<string> {

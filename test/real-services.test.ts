@@ -28,7 +28,7 @@ import {
   removeProject,
   waitFor,
 } from './helpers/demo.js'
-import { type BerthResult, berth, FIXTURE_BIN, git, testdir } from './helpers/index.js'
+import { type BerthResult, berth, expectExit, FIXTURE_BIN, git, testdir } from './helpers/index.js'
 
 const RUN = randomBytes(2).toString('hex')
 const NO_OBJECTS = { containers: 0, volumes: 0, networks: 0 }
@@ -108,15 +108,6 @@ async function realRepo(
     removeDir()
   })
   return self
-}
-
-function expectExit(result: BerthResult, code: number, what: string): BerthResult {
-  assert.equal(
-    result.code,
-    code,
-    `${what} exited ${result.code}, want ${code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
-  )
-  return result
 }
 
 /** The PostgreSQL error code a login from the host gets (`ok` when it succeeds). */

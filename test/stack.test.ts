@@ -39,7 +39,7 @@ import {
   waitFor,
   walkFiles,
 } from './helpers/demo.js'
-import { type BerthResult, berth, FIXTURE_BIN, git, testdir } from './helpers/index.js'
+import { type BerthResult, berth, expectExit, FIXTURE_BIN, git, testdir } from './helpers/index.js'
 
 const RUN = randomBytes(2).toString('hex')
 const SERVICES = [
@@ -134,14 +134,6 @@ function registryIds(home: string): string[] {
 }
 
 /** Fails with the command's whole output unless it exited with `code`. */
-function expectExit(result: BerthResult, code: number, what: string): BerthResult {
-  assert.equal(
-    result.code,
-    code,
-    `${what} exited ${result.code}, want ${code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
-  )
-  return result
-}
 
 async function branchExists(repo: string, branch: string): Promise<boolean> {
   return (await git(repo, 'branch', '--list', branch)).trim() !== ''

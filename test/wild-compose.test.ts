@@ -14,19 +14,10 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { ensureBusyboxTestImage } from '@berth/contract/testing'
 import { countProjectObjects, projectObjects, readEnvFile, removeProject } from './helpers/demo.js'
-import { type BerthResult, berth, FIXTURE_BIN, git, gitRepo, testdir } from './helpers/index.js'
+import { berth, expectExit, FIXTURE_BIN, git, gitRepo, testdir } from './helpers/index.js'
 
 const RUN = randomBytes(2).toString('hex')
 const NO_OBJECTS = { containers: 0, volumes: 0, networks: 0 }
-
-function expectExit(result: BerthResult, code: number, what: string): BerthResult {
-  assert.equal(
-    result.code,
-    code,
-    `${what} exited ${result.code}, want ${code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
-  )
-  return result
-}
 
 function wildFiles(image: string, tag: string): Record<string, string> {
   const httpd = (port: number) => `["/bin/busybox", "httpd", "-f", "-p", "${port}", "-h", "/www"]`

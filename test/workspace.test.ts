@@ -28,16 +28,7 @@ import {
   removeProject,
   serviceContainer,
 } from './helpers/demo.js'
-import {
-  BERTH_BIN,
-  type BerthResult,
-  berth,
-  berthEnv,
-  FIXTURE_BIN,
-  gitRepo,
-  REPO_ROOT,
-  testdir,
-} from './helpers/index.js'
+import { BERTH_BIN, berth, berthEnv, expectExit, FIXTURE_BIN, gitRepo, REPO_ROOT, testdir } from './helpers/index.js'
 
 const execFileAsync = promisify(execFile)
 const RUN = randomBytes(2).toString('hex')
@@ -53,15 +44,6 @@ const demoId = `${DEMO}-impl-a`
 const netsId = `${NETS}-impl-n`
 /** The files docker bind-mounts into every container besides the ones asked for. */
 const DOCKER_FILES = ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']
-
-function expectExit(result: BerthResult, code: number, what: string): BerthResult {
-  assert.equal(
-    result.code,
-    code,
-    `${what} exited ${result.code}, want ${code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
-  )
-  return result
-}
 
 /** A stack that names its own networks: `api` only on `back`, `web` on both, no `default`. */
 function networksStack(image: string): Record<string, string> {

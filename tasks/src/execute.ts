@@ -179,9 +179,9 @@ async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunn
 
 /**
  * For a read-only command (issue 16): the config's own plugins and only the built-ins that own the
- * pipeline's steps and offer the services those steps declare in `uses`. Undefined — load every
- * plugin — when a step writes, declares no `uses`, or the pipeline cannot be expanded (the full
- * path reports why).
+ * pipeline's steps and offer the services those steps declare in `uses`. When a step writes or
+ * declares no `uses`, the other built-ins are added (what was loaded is not loaded again).
+ * Undefined when the pipeline cannot be expanded (the full path reports why).
  */
 async function leanPlugins(
   command: CommandSpec,
@@ -197,35 +197,34 @@ async function leanPlugins(
   }
   const problems: string[] = []
   const keys = new Set(refs.map((ref) => ref.split('.')[0]!))
-  let plugins = await loadPlugins(core.plugins, root, problems, keys)
-  if (problems.length > 0) return undefined
-  const byKey = new Map(plugins.map((plugin) => [pluginKey(plugin), plugin]))
+  const first = await loadPlugins(core.plugins, root, problems, keys)
+  const byKey = new Map(first.map((plugin) => [pluginKey(plugin), plugin]))
   const uses = new Set<string>()
+  let lean = problems.length === 0
   for (const ref of refs) {
     const [key, name] = ref.split('.') as [string, string]
     const step = byKey.get(key)?.steps[name]
-    if (!step || stepEffect(step) !== 'read' || !step.uses) return undefined
-    for (const service of step.uses) uses.add(service)
+    if (!step || stepEffect(step) !== 'read' || !step.uses) lean = false
+    for (const service of step?.uses ?? []) uses.add(service)
   }
-  const offered = new Set(plugins.flatMap((plugin) => builtinManifest[pluginKey(plugin)]?.services ?? []))
-  const providers = new Set<string>()
-  for (const service of uses) {
-    if (offered.has(service)) continue
-    for (const [key, manifest] of Object.entries(builtinManifest)) {
-      if (manifest.services.includes(service) && !byKey.has(key)) providers.add(key)
-    }
-  }
-  if (providers.size > 0) {
-    // In load order; plugins that are not built-ins (the config's own) keep their place at the end.
-    const rank = (plugin: Plugin) => {
-      const at = BUILTIN_KEYS.indexOf(pluginKey(plugin))
-      return at < 0 ? BUILTIN_KEYS.length : at
-    }
-    plugins = [...plugins, ...(await builtinPlugins(providers))].sort((a, b) => rank(a) - rank(b))
-  }
+  // Built-ins still to load: every other one, or those offering a declared service.
+  const missing = BUILTIN_KEYS.filter(
+    (key) =>
+      !byKey.has(key) && (!lean || [...uses].some((service) => builtinManifest[key]?.services.includes(service))),
+  )
+  const plugins = missing.length === 0 ? first : withBuiltins(first, await builtinPlugins(new Set(missing)))
   const loaded = new Set(plugins.map(pluginKey))
   const unloaded = Object.fromEntries(Object.entries(builtinManifest).filter(([key]) => !loaded.has(key)))
   return { plugins, unloaded, problems }
+}
+
+/** `plugins` and `more` in load order; plugins that are not built-ins (the config's own) stay at the end. */
+function withBuiltins(plugins: Plugin[], more: Plugin[]): Plugin[] {
+  const rank = (plugin: Plugin) => {
+    const at = BUILTIN_KEYS.indexOf(pluginKey(plugin))
+    return at < 0 ? BUILTIN_KEYS.length : at
+  }
+  return [...plugins, ...more].sort((a, b) => rank(a) - rank(b))
 }
 
 /** `berth <command> --help` when the config cannot load: the command's own options, and why. */

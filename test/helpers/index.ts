@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 /**
  * Fixtures for berth's end-to-end tests: real temp folders, real git repositories with a bare
  * origin, and the real `berth` CLI as a child process. Nothing here mocks git or Docker.
@@ -72,6 +73,16 @@ export interface BerthResult {
   /** stdout parsed as JSON when `--json` was passed. */
   // biome-ignore lint/suspicious/noExplicitAny: tests read whatever shape the command printed
   json: any
+}
+
+/** Asserts berth exited with `code`, showing its stdout and stderr when it did not; returns the result. */
+export function expectExit(result: BerthResult, code: number, what: string): BerthResult {
+  assert.equal(
+    result.code,
+    code,
+    `${what} exited ${result.code}, want ${code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+  )
+  return result
 }
 
 /** The environment every test runs berth with: isolated git identity/config, no colour, its own BERTH_HOME. */
