@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { COMMANDS, type CommandSpec } from './commands.js'
 import { bindPipeline, expandPipeline } from './pipelines.js'
 import type { BoundStep } from './runner.js'

@@ -1,5 +1,5 @@
 import { colour, defineOutput, table } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 
 const projectState = z.enum(['running', 'partial', 'stopped', 'absent'])
 export type ProjectState = z.infer<typeof projectState>

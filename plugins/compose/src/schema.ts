@@ -1,5 +1,5 @@
 import { defineSection } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 
 const names = z.array(z.string().min(1))
 

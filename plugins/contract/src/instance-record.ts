@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 export const INSTANCE_KINDS = ['sandbox', 'impl', 'spec', 'local-prod'] as const
 export type InstanceKind = (typeof INSTANCE_KINDS)[number]

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import type { BerthServices, TaskContext } from './context.js'
 import type { ConfigSection, Step } from './step.js'
 

@@ -5,7 +5,7 @@
  * outputs, and hands the step a context typed by its declarations — so a misspelt flag, config
  * key or output key is a compile error in the plugin, not a silent `undefined` at run time.
  */
-import type { z } from 'zod'
+import type * as z from 'zod'
 import type { BerthServices, TaskContext } from './context.js'
 
 // ---------------------------------------------------------------------------------------------

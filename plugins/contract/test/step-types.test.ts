@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { z } from 'zod'
+import * as z from 'zod'
 import { defineOutput, defineSection, defineState, defineStep, flag, type Plugin } from '../src/index.js'
 import { makeTestContext, runStep } from '../src/testing.js'
 

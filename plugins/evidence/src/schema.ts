@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** A folder inside the instance: relative, without `..`. */
 const relativeFolder = z

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** One check's outcome. Part of the `--json` contract (`output.gate.checks[]`). */
 export const checkResultSchema = z.object({

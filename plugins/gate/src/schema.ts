@@ -1,5 +1,5 @@
 import { ConfigError, referenceProblems, startsWithReference } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { findDependencyProblems } from './dependencies.js'
 import { parseHttpTarget, parseTcpTarget } from './targets.js'
 

@@ -1,5 +1,5 @@
 import { flag } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** `--timeout S`: a positive number of seconds, checked before any step runs. */
 export const timeoutSecondsSchema = z

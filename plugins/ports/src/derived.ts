@@ -1,5 +1,5 @@
 import { defineSection, type PublishedHostPorts, UsageError } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { type PortLayout, slotPorts } from './layout.js'
 
 /**

@@ -1,5 +1,5 @@
 import { defineSection } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/
 

@@ -7,7 +7,7 @@ import {
   type Logger,
   type Plugin,
 } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { describeHolders, diagnoseLayout, portConflicts } from './conflicts.js'
 import { derivedPortsSection } from './derived.js'
 import { assertEnvMatchesClaim } from './env-ports.js'

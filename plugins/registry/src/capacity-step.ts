@@ -8,7 +8,7 @@ import {
   type TaskContext,
   type UsageError,
 } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import {
   describeStack,
   releaseTicket,

@@ -1,5 +1,5 @@
 import { defineOutput, instanceRecordSchema, portHolderSchema, table } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** A claim released because its folder is gone and the berth process that made it is dead. */
 export const staleReleaseSchema = z.object({

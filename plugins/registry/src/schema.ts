@@ -1,5 +1,5 @@
 import { defineSection, INSTANCE_KINDS, instanceRecordSchema } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** The registry format this berth writes. Version 1 (claims without ports) is read and upgraded in place. */
 export const REGISTRY_VERSION = 2

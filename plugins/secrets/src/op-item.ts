@@ -1,5 +1,5 @@
 import { EnvironmentError, OperationError } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { findOp, type OpCallOptions, type OpCallResult, opErrorText, runOp } from './op-cli.js'
 
 /** One field of `op item get --format json` (the parts berth reads; others pass through). */

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { SECRET_PROVIDERS } from './schema.js'
 
 export const SECRET_SOURCES = ['op', 'env-file', 'defaults', 'none'] as const

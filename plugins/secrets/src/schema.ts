@@ -1,5 +1,5 @@
 import { ConfigError } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** What an environment variable set from a secret may be called. */
 export const SECRET_ENV_NAME = /^[A-Z_][A-Z0-9_]*$/

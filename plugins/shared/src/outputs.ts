@@ -1,5 +1,5 @@
 import { defineOutput, table } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { formatBytes } from './usage.js'
 
 const sharedDirShape = {

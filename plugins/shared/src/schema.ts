@@ -1,5 +1,5 @@
 import { ENV_KEY_PATTERN } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** A shared folder's name: one path segment, never `.`/`..`, no separators. */
 const folderName = z

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import { z } from 'zod'
+import * as z from 'zod'
 
 // A leading '-' would turn a value into a git option; whitespace and '..' are never valid here.
 const gitName = z

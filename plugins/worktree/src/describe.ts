@@ -1,5 +1,5 @@
 import type { InstanceRecord } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { checkoutType } from './checkout.js'
 import { listWorktrees } from './list.js'
 import { realPathOrNull } from './paths.js'

@@ -1,5 +1,5 @@
 import { defineOutput, definePlugin, defineStep, type Plugin, UsageError } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { COMMANDS, type CommandSpec, GLOBAL_OPTIONS } from '../commands.js'
 import { commandStepFlags, runnerState } from '../runner-state.js'
 

@@ -1,5 +1,5 @@
 import { defineOutput, definePlugin, defineStep, type Plugin, pluginKey } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { configJsonSchema } from '../config/load.js'
 import { runnerState } from '../runner-state.js'
 

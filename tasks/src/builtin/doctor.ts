@@ -13,7 +13,7 @@ import {
   repairSchema,
 } from '@berth/contract'
 import { dockerSocketPath, engineRequest } from '@berth/engine'
-import { z } from 'zod'
+import * as z from 'zod'
 import { runnerState } from '../runner-state.js'
 
 const run = promisify(execFile)

@@ -18,7 +18,7 @@ import {
   UsageError,
 } from '@berth/contract'
 import { excludeFromGit } from '@berth/git'
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** node:fs/promises, loaded on first use (a command that only reads starts faster, issue 16). */
 const fsp = () => promises

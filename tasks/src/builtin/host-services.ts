@@ -11,7 +11,7 @@ import {
   type Plugin,
   type TaskContext,
 } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * The `hostServices` section: services running natively on the host (an IB gateway, a GPU

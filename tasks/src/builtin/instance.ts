@@ -13,7 +13,7 @@ import {
   UsageError,
   validateName,
 } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { urlSection } from './env.js'
 
 /** `12s`, `5m`, `3h`, `2d`. */

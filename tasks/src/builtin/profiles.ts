@@ -11,7 +11,7 @@ import {
   type TaskContext,
   UsageError,
 } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 
 const serviceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a compose service name')
 const variableName = z

@@ -13,7 +13,7 @@ import {
   slugify,
   UsageError,
 } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { inferredConfig, ktrdrConfig, minimalConfig } from './setup-config.js'
 import { inferConfig, isKtrdrShaped } from './setup-infer.js'
 

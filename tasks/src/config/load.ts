@@ -9,7 +9,7 @@ import {
   type ResolvedConfig,
   slugify,
 } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { applyPresets } from './presets.js'
 import { coreConfigSchema, coreConfigShape, formatIssues, type PipelineEdit, type PluginEntry } from './schema.js'
 

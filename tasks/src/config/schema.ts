@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
 const STEP_REF = /^([a-z0-9][a-z0-9_-]*\.[A-Za-z][A-Za-z0-9_-]*|@[a-z0-9][a-z0-9.-]*)$/

@@ -3,7 +3,7 @@
  * and hints for the agent (read-only, destructive). Each call runs the real CLI with `--json`, so
  * a tool answers exactly the document `berth <command> --json` prints, with the same exit codes.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 
 export interface ToolHints {
   readOnlyHint?: boolean

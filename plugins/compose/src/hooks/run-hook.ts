@@ -1,6 +1,6 @@
 import type { BerthServices, Logger, Redactor } from '@berth/contract'
 import { OperationError, UsageError } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { tailLines } from '../lines.js'
 import { runCompose } from '../run.js'
 import type { ComposeSession } from '../steps/context.js'

@@ -1,5 +1,5 @@
 import { defineSection } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 
 const SERVICE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/

@@ -1,5 +1,5 @@
 import { defineOutput, defineStep, OperationError, UsageError } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { projectContainers, serviceNotReady } from '../hooks/wait.js'
 import { runCompose } from '../run.js'
 import { assertFilesExist, composeSession } from './context.js'

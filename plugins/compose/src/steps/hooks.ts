@@ -1,5 +1,5 @@
 import { defineOutput, defineStep, flag, OperationError } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { findProjectVolume, hookStateFile, isFresh, readHookState, recordHook } from '../hooks/fresh.js'
 import { type HookRun, hookRunSchema, runHook } from '../hooks/run-hook.js'
 import { type HookConfig, hooksSection } from '../hooks/schema.js'

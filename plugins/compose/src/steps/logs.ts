@@ -1,5 +1,5 @@
 import { defineStep, flag, OperationError, type TaskContext, UsageError } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { logsOutput } from '../outputs.js'
 import { assertComposeOk, runCompose } from '../run.js'
 import { assertFilesExist, composeSession } from './context.js'

@@ -1,6 +1,6 @@
 import { defineOutput, defineStep, EnvironmentError } from '@berth/contract'
 import { engineCall } from '@berth/engine'
-import { z } from 'zod'
+import * as z from 'zod'
 import { renderInstanceCompose, workspaceImage, workspaceSettings } from '../render/instance.js'
 import { DEFAULT_WORKSPACE_IMAGE } from '../render/workspace.js'
 import { composeSection } from '../schema.js'

@@ -11,7 +11,7 @@ import {
   type TaskContext,
   UsageError,
 } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { projectContainers } from '../hooks/wait.js'
 import { LineSplitter } from '../lines.js'
 import { workspaceSettings } from '../render/instance.js'

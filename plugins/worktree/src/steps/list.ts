@@ -1,5 +1,5 @@
 import { defineOutput, defineStep, instanceLabel, table } from '@berth/contract'
-import { z } from 'zod'
+import * as z from 'zod'
 import { resolveBaseBranch } from '../base.js'
 import { repoOf, worktreeSection } from '../context.js'
 import { describeWorktrees, type WorktreeListing, worktreeListingSchema } from '../describe.js'
