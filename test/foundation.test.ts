@@ -398,6 +398,14 @@ describe('user plugins from the config', { concurrency: true }, () => {
     "          throw new Error('the probe refuses this instance')",
     '        },',
     '      },',
+    '      bad: {',
+    "        description: 'writes an output its schema refuses',",
+    "        outputs: [{ key: 'probe', description: 'a number', schema: { safeParse: (v: unknown) =>",
+    "          typeof v === 'number' ? { success: true, data: v } : { success: false, error: { issues: [{ path: [], message: 'expected a number' }] } } } as never }],",
+    '        run(ctx: { output: Record<string, unknown> }): void {',
+    "          ctx.output.probe = 'not a number'",
+    '        },',
+    '      },',
     '    },',
     '  }',
     '}',
@@ -438,6 +446,17 @@ describe('user plugins from the config', { concurrency: true }, () => {
     assert.equal(oneJsonDocument(result.stdout).error.step, 'probe.fail')
     assert.deepEqual(claims(home), [])
     assert.equal(existsSync(join(repo, '.env.sandbox')), false)
+  })
+
+  test("a config plugin's output is checked against its schema on every run (not only under BERTH_CHECK_OUTPUTS)", async () => {
+    const repo = await pluginRepo('probe-bad-output', { step: 'probe.bad', after: 'registry.claim' })
+    const home = homeOf('probe-bad-output')
+    const result = await berth(['sandbox', 'init', '--json'], { cwd: repo, home, env: { BERTH_CHECK_OUTPUTS: '' } })
+    assert.equal(result.code, 1, result.stderr)
+    const document = oneJsonDocument(result.stdout)
+    assert.equal(document.error.code, 'E_PLUGIN_CONTRACT')
+    assert.match(document.error.message, /step probe\.bad wrote an invalid "probe" output: \(root\): expected a number/)
+    assert.deepEqual(claims(home), [])
   })
 
   test('a pipeline naming a step the plugin lacks exits 2 naming the pipeline path, touching nothing', async () => {

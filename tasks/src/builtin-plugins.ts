@@ -65,10 +65,20 @@ export async function describePlugin(plugin: Plugin): Promise<PluginManifest> {
   }
 }
 
+/** The plugin objects this module made (a config's own plugin of the same name is not one). */
+const builtins = new WeakSet<Plugin>()
+
+/** True for a plugin berth itself ships and loaded (not one a config added or swapped in). */
+export function isBuiltin(plugin: Plugin): boolean {
+  return builtins.has(plugin)
+}
+
 /** Every built-in plugin, or those of `keys`, imported in load order. */
 export async function builtinPlugins(keys?: ReadonlySet<string>): Promise<Plugin[]> {
   const wanted = BUILTIN_KEYS.filter((key) => !keys || keys.has(key))
-  return Promise.all(wanted.map((key) => BUILTIN_LOADERS[key]!()))
+  const plugins = await Promise.all(wanted.map((key) => BUILTIN_LOADERS[key]!()))
+  for (const plugin of plugins) builtins.add(plugin)
+  return plugins
 }
 
 /** The generated manifest's text for the built-ins as they are. */

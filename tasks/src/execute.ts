@@ -16,7 +16,7 @@ import {
   UsageError,
 } from '@berth/contract'
 import { findRepository } from '@berth/git'
-import { BUILTIN_KEYS, builtinManifest, builtinPlugins, type PluginManifest } from './builtin-plugins.js'
+import { BUILTIN_KEYS, builtinManifest, builtinPlugins, isBuiltin, type PluginManifest } from './builtin-plugins.js'
 import type { CommandSpec } from './commands.js'
 import { findConfig, type ParsedCore, parseCore, resolveConfig, resolveConfigLazily } from './config/load.js'
 import { collectStepFlags, parseFlagValues, type StepFlag, stepFlagOptions } from './flags.js'
@@ -102,6 +102,17 @@ function guardUnloadedServices(
       })
     }
   }
+}
+
+/**
+ * Whether a step's outputs are checked against their schemas as it writes them. A plugin a config
+ * added (or swapped in) is checked on every run: nothing else proves its `--json` keys match what
+ * it declares. berth's own steps are checked when BERTH_CHECK_OUTPUTS=1, as berth's test suite runs
+ * every command; on a user's run that check cost more than the command (issue 16: 10 ms of a
+ * `sandbox list --json` with 50 instances, zod walking every record twice).
+ */
+function outputSchemasChecked(bound: BoundStep): boolean {
+  return !isBuiltin(bound.plugin) || process.env.BERTH_CHECK_OUTPUTS === '1'
 }
 
 /** Every plugin's `finalize`, in load order; their errors become warnings. */
@@ -343,6 +354,7 @@ export async function execute(argv: string[], command: CommandSpec): Promise<num
           keep: flags['keep-on-failure'] === true || ((error) => (command.keepOn ?? []).includes(error.code)),
           dryRun: ctx.dryRun === true,
           progress: interrupts.progress,
+          checkSchemas: outputSchemasChecked,
         },
       )
     } catch (raw) {

@@ -65,8 +65,9 @@ export function jsonReference(runner: RunnerState, commands: CommandSpec[] = COM
     '',
     'Every command prints one JSON document on stdout with `--json`: `ok` (true when it exited 0),',
     '`command` (as typed, e.g. `sandbox up`), `error` on failure (`{ code, message, hint, step,',
-    'exitCode, details }`), and the keys below, each written by the step named and checked against',
-    "its schema before it is printed. A plugin added from a config adds its steps' keys.",
+    'exitCode, details }`), and the keys below, each written by the step named and matching its',
+    "schema. A plugin added from a config adds its steps' keys, checked against their schemas before",
+    "they are printed; berth's own steps are checked so by its test suite (`BERTH_CHECK_OUTPUTS=1`).",
     '',
   ]
   const schemas = new Map<string, { key: string; steps: string[]; schema: unknown }>()

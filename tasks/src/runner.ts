@@ -58,6 +58,11 @@ export async function runPipeline(
     keep?: boolean | ((error: BerthError) => boolean)
     dryRun?: boolean
     progress?: PipelineProgress
+    /**
+     * Whether a step's outputs are checked against their schemas (default: every step). A step
+     * writing a key it did not declare is refused either way.
+     */
+    checkSchemas?: (bound: BoundStep) => boolean
   } = {},
 ): Promise<StepTiming[]> {
   const progress = options.progress ?? { phase: 'validate', pending: [] }
@@ -98,7 +103,7 @@ export async function runPipeline(
       const before = new Map(Object.entries(ctx.output))
       ctx.settings = bound.step.config?.read(ctx)
       await bound.step.run(ctx as never)
-      checkOutputs(bound, ctx, before)
+      checkOutputs(bound, ctx, before, options.checkSchemas?.(bound) ?? true)
       const ms = Math.round(monotonicMs() - started)
       timings.push({ step: bound.id, ms, status: 'done' })
       hooks.onStepDone?.(bound.id, ms)
@@ -154,10 +159,11 @@ async function undoAll(
 }
 
 /**
- * A step that declares its outputs writes only those, each matching its schema: the `--json`
- * document is then exactly what the schemas document. (Steps without declarations are not checked.)
+ * A step that declares its outputs writes only those, each matching its schema (when `schemas`):
+ * the `--json` document is then exactly what the schemas document. (Steps without declarations
+ * are not checked.)
  */
-function checkOutputs(bound: BoundStep, ctx: TaskContext, before: Map<string, unknown>): void {
+function checkOutputs(bound: BoundStep, ctx: TaskContext, before: Map<string, unknown>, schemas: boolean): void {
   const declared = bound.step.outputs
   if (!declared) return
   const byKey = new Map(declared.map((output) => [output.key, output]))
@@ -171,6 +177,7 @@ function checkOutputs(bound: BoundStep, ctx: TaskContext, before: Map<string, un
         })
       continue
     }
+    if (!schemas) continue
     const parsed = def.schema.safeParse(ctx.output[key])
     if (!parsed.success) {
       const issue = parsed.error.issues[0]

@@ -87,7 +87,7 @@ export function expectExit(result: BerthResult, code: number, what: string): Ber
 
 /** The environment every test runs berth with: isolated git identity/config, no colour, its own BERTH_HOME. */
 export function berthEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...GIT_ENV, NO_COLOR: '1', BERTH_HOME: home, ...extra }
+  return { ...process.env, ...GIT_ENV, NO_COLOR: '1', BERTH_HOME: home, BERTH_CHECK_OUTPUTS: '1', ...extra }
 }
 
 /** Runs the real CLI (`node tasks/bin/berth.js`) as a child process. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { lstat, mkdir, open, readFile, readlink, realpath, rename, unlink } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { lstat, mkdir, open, readlink, realpath, rename, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { OperationError } from '@berth/contract'
 import type * as z from 'zod'
@@ -41,7 +42,9 @@ async function loadRegistry(home: string, options: StoreOptions): Promise<Loaded
   const { file } = registryPaths(home)
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    // One small file: read in one call (an fs.promises read is four threadpool trips, and the last
+    // close could keep a read-only command's process alive after it answered).
+    text = readFileSync(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       return { registry: { version: REGISTRY_VERSION, instances: [] } }
