@@ -1,7 +1,7 @@
 // Bundles the CLI and every built-in plugin into dist/bundle/{cli,runner}.cjs, so the installed bin starts by
 // reading one file instead of resolving and compiling a few hundred modules. Libraries a command
 // loads only when it needs them (zx, undici, pg, yaml, tsx) stay external and load on first use.
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
 
 /**
@@ -116,6 +116,52 @@ await build({
   outExtension: { '.js': '.cjs' },
   plugins: [trim, yamlInBundle],
 })
+
+/**
+ * Node's own modules a command may never use load when they are first used, not when the module
+ * importing them is evaluated (issue 16: `node:crypto` and `node:child_process` cost ~2.5 ms each
+ * to load, `net` and `tty` ~3 ms together, and `sandbox list` used none of crypto, child_process,
+ * os or readline). esbuild keeps an ES module's `import { x } from 'node:m'` as
+ * `import_node_m = require("node:m")` and reads `import_node_m.x` where the code uses `x`, so a
+ * proxy that requires the module on its first property read is the same module to the code.
+ */
+const LAZY_BUILTINS = [
+  'child_process',
+  'crypto',
+  'dgram',
+  'dns',
+  'fs/promises',
+  'http',
+  'https',
+  'net',
+  'os',
+  'readline',
+  'stream',
+  'stream/promises',
+  'timers/promises',
+  'tty',
+  'worker_threads',
+  'zlib',
+]
+const LAZY_REQUIRE = new RegExp(
+  `(\\bimport_[\\w$]+\\s*=\\s*)require\\("node:(${LAZY_BUILTINS.map((m) => m.replace('/', '\\/')).join('|')})"\\)`,
+  'g',
+)
+const LAZY_HELPER =
+  'function __berthLazyBuiltin(id){let m;const load=()=>m??=require(id);return new Proxy({},{get:(_,k)=>load()[k],has:(_,k)=>k in load()})}'
+{
+  const file = 'dist/bundle/runner.cjs'
+  const source = readFileSync(file, 'latin1')
+  let count = 0
+  const lazy = source.replace(LAZY_REQUIRE, (_, assign, id) => {
+    count++
+    return `${assign}__berthLazyBuiltin("node:${id}")`
+  })
+  // Fails the build when esbuild's output no longer has the shape this relies on.
+  if (count < 10) throw new Error(`${file}: only ${count} of Node's own modules made lazy; has esbuild's output changed?`)
+  const at = lazy.indexOf('var __berthBundleUrl')
+  writeFileSync(file, `${lazy.slice(0, at)}${LAZY_HELPER};${lazy.slice(at)}`, 'latin1')
+}
 
 // V8-cached code cannot call import() in Node 20 (bin/code-cache.cjs): make sure none is left.
 for (const file of ['dist/bundle/cli.cjs', 'dist/bundle/runner.cjs']) {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 
 /** True when 127.0.0.1:port can be bound right now (nothing else listens there). */
@@ -16,9 +16,14 @@ export function probePort(port: number, host = '127.0.0.1'): Promise<boolean> {
  * it costs a socket per port). Undefined where there are no such tables (not Linux).
  */
 export async function listeningPorts(): Promise<Set<number> | undefined> {
-  const tables = await Promise.all(
-    ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'latin1').catch(() => undefined)),
-  )
+  // Two small kernel files, each read in one call (fs.promises would take four threadpool trips).
+  const tables = ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => {
+    try {
+      return readFileSync(file, 'latin1')
+    } catch {
+      return undefined
+    }
+  })
   if (tables.every((table) => table === undefined)) return undefined
   const ports = new Set<number>()
   for (const table of tables) {

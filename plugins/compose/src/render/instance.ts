@@ -196,17 +196,13 @@ async function ignoreFolder(folder: string): Promise<void> {
 /** Loads a model through a per-process memo keyed by the files' contents (claim and render read the same files). */
 const models = new Map<string, ComposeModel>()
 export function loadModelOnce(files: string[]): ComposeModel {
-  const key = createHash('sha256')
-  for (const file of files)
-    key
-      .update(file)
-      .update('\0')
-      .update(readOptional(file) ?? '\0missing')
-  const digest = key.digest('hex')
-  let model = models.get(digest)
+  // The files' names and texts themselves are the key (a few kB): no hash, so a read-only command
+  // needs no node:crypto.
+  const key = files.map((file) => `${file}\0${readOptional(file) ?? '\0missing'}`).join('\0\0')
+  let model = models.get(key)
   if (!model) {
     model = loadComposeModel(files)
-    models.set(digest, model)
+    models.set(key, model)
   }
   return model
 }
