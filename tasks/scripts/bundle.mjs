@@ -158,7 +158,8 @@ const LAZY_HELPER =
     return `${assign}__berthLazyBuiltin("node:${id}")`
   })
   // Fails the build when esbuild's output no longer has the shape this relies on.
-  if (count < 10) throw new Error(`${file}: only ${count} of Node's own modules made lazy; has esbuild's output changed?`)
+  if (count < 10)
+    throw new Error(`${file}: only ${count} of Node's own modules made lazy; has esbuild's output changed?`)
   const at = lazy.indexOf('var __berthBundleUrl')
   writeFileSync(file, `${lazy.slice(0, at)}${LAZY_HELPER};${lazy.slice(at)}`, 'latin1')
 }
