@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import type { BerthServices, TaskContext } from './context.js'
+import { lazySchema } from './lazy-schema.js'
 import type { ConfigSection, Step } from './step.js'
 
 // zod compiles a parser for each object schema with `new Function` on first use. A CLI parses each
@@ -8,14 +9,16 @@ import type { ConfigSection, Step } from './step.js'
 z.config({ jitless: true })
 
 /** One finding of `berth doctor`. A `fail` with an exit code makes doctor exit with it. */
-export const diagnosisSchema = z.object({
-  check: z.string(),
-  status: z.enum(['ok', 'warn', 'fail']),
-  detail: z.string(),
-  hint: z.string().optional(),
-  /** For `fail`: 4 when something required is missing from the environment, 1 otherwise. */
-  exitCode: z.union([z.literal(1), z.literal(4)]).optional(),
-})
+export const diagnosisSchema = lazySchema(() =>
+  z.object({
+    check: z.string(),
+    status: z.enum(['ok', 'warn', 'fail']),
+    detail: z.string(),
+    hint: z.string().optional(),
+    /** For `fail`: 4 when something required is missing from the environment, 1 otherwise. */
+    exitCode: z.union([z.literal(1), z.literal(4)]).optional(),
+  }),
+)
 export type Diagnosis = z.infer<typeof diagnosisSchema>
 
 export interface Plugin {
@@ -50,12 +53,14 @@ export interface Plugin {
 }
 
 /** One repair of `berth doctor --fix`. */
-export const repairSchema = z.object({
-  /** What was (or, with dryRun, would be) done, or why something is left alone. */
-  action: z.string(),
-  status: z.enum(['fixed', 'planned', 'skipped', 'failed']),
-  detail: z.string().optional(),
-})
+export const repairSchema = lazySchema(() =>
+  z.object({
+    /** What was (or, with dryRun, would be) done, or why something is left alone. */
+    action: z.string(),
+    status: z.enum(['fixed', 'planned', 'skipped', 'failed']),
+    detail: z.string().optional(),
+  }),
+)
 export type Repair = z.infer<typeof repairSchema>
 
 export interface PipelineOutcome {

@@ -1,32 +1,37 @@
+import { lazySchema } from '@berth/contract'
 import * as z from 'zod'
 
 /** One check's outcome. Part of the `--json` contract (`output.gate.checks[]`). */
-export const checkResultSchema = z.object({
-  name: z.string(),
-  kind: z.enum(['tcp', 'http', 'json', 'postgres', 'redis', 'healthy']),
-  target: z.string(),
-  status: z.enum(['passed', 'failed', 'skipped']),
-  /** Probes made; 0 for a skipped check. */
-  attempts: z.number().int().min(0),
-  /** Milliseconds from the start of the gate until the check passed. */
-  timeToPassMs: z.number().int().min(0).optional(),
-  /** Why the last attempt failed (failed checks only). */
-  lastError: z.string().optional(),
-  /** What to do about the failure, when the probe knows (failed checks only). */
-  hint: z.string().optional(),
-  /** Why the check did not run (skipped checks only): `prerequisite api failed`. */
-  reason: z.string().optional(),
-  service: z.string().optional(),
-})
+export const checkResultSchema = lazySchema(() =>
+  z.object({
+    name: z.string(),
+    kind: z.enum(['tcp', 'http', 'json', 'postgres', 'redis', 'healthy']),
+    target: z.string(),
+    status: z.enum(['passed', 'failed', 'skipped']),
+    /** Probes made; 0 for a skipped check. */
+    attempts: z.number().int().min(0),
+    /** Milliseconds from the start of the gate until the check passed. */
+    timeToPassMs: z.number().int().min(0).optional(),
+    /** Why the last attempt failed (failed checks only). */
+    lastError: z.string().optional(),
+    /** What to do about the failure, when the probe knows (failed checks only). */
+    hint: z.string().optional(),
+    /** Why the check did not run (skipped checks only): `prerequisite api failed`. */
+    reason: z.string().optional(),
+    service: z.string().optional(),
+  }),
+)
 
 /** The gate's report: `ctx.output.gate`, printed by `--json`. */
-export const gateReportSchema = z.object({
-  passed: z.boolean(),
-  elapsedMs: z.number().int().min(0),
-  timeoutMs: z.number().int().min(0),
-  /** Every configured check, in config order, whatever happened to it. */
-  checks: z.array(checkResultSchema),
-})
+export const gateReportSchema = lazySchema(() =>
+  z.object({
+    passed: z.boolean(),
+    elapsedMs: z.number().int().min(0),
+    timeoutMs: z.number().int().min(0),
+    /** Every configured check, in config order, whatever happened to it. */
+    checks: z.array(checkResultSchema),
+  }),
+)
 
 export type CheckResult = z.infer<typeof checkResultSchema>
 export type GateReport = z.infer<typeof gateReportSchema>

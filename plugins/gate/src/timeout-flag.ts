@@ -1,13 +1,15 @@
-import { flag } from '@berth/contract'
+import { flag, lazySchema } from '@berth/contract'
 import * as z from 'zod'
 
 /** `--timeout S`: a positive number of seconds, checked before any step runs. */
-export const timeoutSecondsSchema = z
-  .string()
-  .trim()
-  .regex(/^\d+(\.\d+)?$/, 'must be a positive number of seconds, e.g. --timeout 60')
-  .transform(Number)
-  .refine((seconds) => seconds > 0, 'must be a positive number of seconds, e.g. --timeout 60')
+export const timeoutSecondsSchema = lazySchema(() =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'must be a positive number of seconds, e.g. --timeout 60')
+    .transform(Number)
+    .refine((seconds) => seconds > 0, 'must be a positive number of seconds, e.g. --timeout 60'),
+)
 
 export const timeoutFlag = flag.parsed(
   timeoutSecondsSchema,

@@ -1,4 +1,4 @@
-import { defineSection, type PublishedHostPorts, UsageError } from '@berth/contract'
+import { defineSection, lazySchema, type PublishedHostPorts, UsageError } from '@berth/contract'
 import * as z from 'zod'
 import { type PortLayout, slotPorts } from './layout.js'
 
@@ -8,14 +8,16 @@ import { type PortLayout, slotPorts } from './layout.js'
  * block is `base + N*stride … base + N*stride + stride - 1`; each such port gets the next free one,
  * under a derived variable (`CACHE_6379_PORT`) written to `.env.sandbox` with the others.
  */
-export const derivedPortsSchema = z
-  .strictObject({
-    /** The first port of slot 0's block. */
-    base: z.number().int().min(1).max(65535).default(30000),
-    /** Ports per slot's block, and so the most unnamed published ports a stack may have. */
-    stride: z.number().int().min(1).max(1000).default(20),
-  })
-  .prefault({})
+export const derivedPortsSchema = lazySchema(() =>
+  z
+    .strictObject({
+      /** The first port of slot 0's block. */
+      base: z.number().int().min(1).max(65535).default(30000),
+      /** Ports per slot's block, and so the most unnamed published ports a stack may have. */
+      stride: z.number().int().min(1).max(1000).default(20),
+    })
+    .prefault({}),
+)
 
 export type DerivedPorts = z.output<typeof derivedPortsSchema>
 

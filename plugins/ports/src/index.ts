@@ -21,6 +21,6 @@ export {
   slotPorts,
 } from './layout.js'
 export { PORTS_VERSION, portsOutput, portsPlugin } from './plugin.js'
-export { DEFAULT_PORT_LAYOUT, defaultSlotPorts, KTRDR_PORTS } from './preset.js'
+export { defaultPortLayout, defaultSlotPorts, KTRDR_PORTS } from './preset.js'
 export { busyPorts, listeningPorts, probePort } from './probe.js'
 export { type SlotPortSource, slotPortSource } from './slot-ports.js'

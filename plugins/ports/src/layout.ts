@@ -1,25 +1,29 @@
-import { defineSection } from '@berth/contract'
+import { defineSection, lazySchema } from '@berth/contract'
 import * as z from 'zod'
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/
 
-export const portSpecSchema = z
-  .object({
-    base: z.number().int().min(1).max(65535),
-    stride: z.number().int().min(1).max(1000).default(1),
-    count: z.number().int().min(1).max(100).default(1),
-    slot0: z.number().int().min(1).max(65535).optional(),
-  })
-  .strict()
+export const portSpecSchema = lazySchema(() =>
+  z
+    .object({
+      base: z.number().int().min(1).max(65535),
+      stride: z.number().int().min(1).max(1000).default(1),
+      count: z.number().int().min(1).max(100).default(1),
+      slot0: z.number().int().min(1).max(65535).optional(),
+    })
+    .strict(),
+)
 
 /** `ports` config section: env var -> { base, stride, count, slot0 }. */
-export const portsConfigSchema = z.record(
-  z.string().regex(ENV_NAME, 'must be an environment variable name like API_PORT'),
-  portSpecSchema,
+export const portsConfigSchema = lazySchema(() =>
+  z.record(z.string().regex(ENV_NAME, 'must be an environment variable name like API_PORT'), portSpecSchema),
 )
 
 /** The `ports` section: absent means the runner's preset (the KTRDR layout). */
-export const portsSection = defineSection('ports', portsConfigSchema.optional())
+export const portsSection = defineSection(
+  'ports',
+  lazySchema(() => portsConfigSchema.optional()),
+)
 
 export type PortSpec = z.output<typeof portSpecSchema>
 export type PortLayout = z.output<typeof portsConfigSchema>

@@ -5,6 +5,7 @@ import {
   defineStep,
   type InstanceRecord,
   type Logger,
+  lazySchema,
   type Plugin,
 } from '@berth/contract'
 import * as z from 'zod'
@@ -19,9 +20,13 @@ import { diagnoseSlotHolders } from './strangers.js'
 export const PORTS_VERSION = '0.1.0'
 
 /** `output.ports`: the instance's host ports, variable -> port, as ports.check proved them free. */
-export const portsOutput = defineOutput('ports', z.record(z.string(), z.number().int()), {
-  description: "the instance's host ports (variable -> port): its claim's, proved free",
-})
+export const portsOutput = defineOutput(
+  'ports',
+  lazySchema(() => z.record(z.string(), z.number().int())),
+  {
+    description: "the instance's host ports (variable -> port): its claim's, proved free",
+  },
+)
 
 /**
  * `ports.check`: the instance's ports are its claim's (computed once, when the slot was claimed);

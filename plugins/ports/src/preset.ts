@@ -17,10 +17,15 @@ export const KTRDR_PORTS = {
   KTRDR_WORKER_PORT: { base: 4997, stride: 10, count: 4, slot0: 5003 },
 } as const
 
-/** {@link KTRDR_PORTS} with the schema's defaults filled in. */
-export const DEFAULT_PORT_LAYOUT: PortLayout = portsConfigSchema.parse(KTRDR_PORTS)
+let defaultLayout: PortLayout | undefined
+
+/** {@link KTRDR_PORTS} with the schema's defaults filled in (parsed on first use, not at load). */
+export function defaultPortLayout(): PortLayout {
+  defaultLayout ??= portsConfigSchema.parse(KTRDR_PORTS)
+  return defaultLayout
+}
 
 /** Host ports of `slot` in the default layout. */
 export function defaultSlotPorts(slot: number): Record<string, number> {
-  return slotPorts(DEFAULT_PORT_LAYOUT, slot)
+  return slotPorts(defaultPortLayout(), slot)
 }

@@ -4,7 +4,7 @@ import type { PublishedHostPorts } from '@berth/contract'
 import { makeTestContext } from '@berth/contract/testing'
 import fc from 'fast-check'
 import {
-  DEFAULT_PORT_LAYOUT,
+  defaultPortLayout,
   derivedPortName,
   derivedPortsSchema,
   derivedProblems,
@@ -36,7 +36,7 @@ describe('ports for published host ports', () => {
       { service: 'workers', ports: [5003, 5004, 5005, 5006] },
       { service: 'odd', ports: [5004, 5005] },
     ]
-    assert.deepEqual(nameHostPorts(DEFAULT_PORT_LAYOUT, published), [
+    assert.deepEqual(nameHostPorts(defaultPortLayout(), published), [
       ['KTRDR_DB_PORT'],
       ['KTRDR_API_PORT'],
       ['KTRDR_WORKER_PORT_1', 'KTRDR_WORKER_PORT_2', 'KTRDR_WORKER_PORT_3', 'KTRDR_WORKER_PORT_4'],
@@ -90,12 +90,12 @@ describe('ports for published host ports', () => {
         fc.integer({ min: 1, max: 12 }),
         (hostPorts, maxSlot) => {
           const published = hostPorts.map((port, i) => ({ service: `svc${i % 3}`, ports: [port] }))
-          if (derivedProblems(DEFAULT_PORT_LAYOUT, block, published, maxSlot).length > 0) return
+          if (derivedProblems(defaultPortLayout(), block, published, maxSlot).length > 0) return
           const seen = new Map<number, string>()
           for (let slot = 0; slot <= maxSlot; slot++) {
             const ports = {
-              ...slotPorts(DEFAULT_PORT_LAYOUT, slot),
-              ...derivedSlotPorts(DEFAULT_PORT_LAYOUT, block, published, slot),
+              ...slotPorts(defaultPortLayout(), slot),
+              ...derivedSlotPorts(defaultPortLayout(), block, published, slot),
             }
             for (const [name, port] of Object.entries(ports)) {
               const owner = seen.get(port)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import {
-  DEFAULT_PORT_LAYOUT,
+  defaultPortLayout,
   diagnoseLayout,
   layoutProblems,
   type PortLayout,
@@ -11,7 +11,7 @@ import {
 } from '../src/index.js'
 
 async function ktrdrLayout(): Promise<PortLayout> {
-  return DEFAULT_PORT_LAYOUT
+  return defaultPortLayout()
 }
 
 const KTRDR_VECTOR: Record<number, Record<string, number>> = {

@@ -4,6 +4,7 @@ import {
   defineState,
   defineStep,
   flag,
+  lazySchema,
   OperationError,
   type TaskContext,
   type UsageError,
@@ -26,27 +27,31 @@ const reservation = defineState<StartTicket>('registry.reservation')
 /** Default bound of `--queue`: half an hour, after which the command exits 3 as without it. */
 const DEFAULT_QUEUE_TIMEOUT_S = 1800
 
-const runningStackSchema = z.object({
-  id: z.string(),
-  project: z.string(),
-  path: z.string(),
-  state: z.enum(['running', 'starting']),
-  command: z.string().optional(),
-  pid: z.number().int().optional(),
-})
+const runningStackSchema = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    project: z.string(),
+    path: z.string(),
+    state: z.enum(['running', 'starting']),
+    command: z.string().optional(),
+    pid: z.number().int().optional(),
+  }),
+)
 
 export const capacityOutput = defineOutput(
   'capacity',
-  z.object({
-    maxRunning: z.number().int(),
-    source: z.enum(['BERTH_MAX_RUNNING', 'limits.maxRunning']),
-    /** The other stacks holding a place when this one got its own. */
-    running: z.array(runningStackSchema),
-    /** False when the instance was running already (an `up` of it adds no stack). */
-    reserved: z.boolean(),
-    /** Seconds spent waiting in the queue (`--queue`). */
-    waitedSeconds: z.number(),
-  }),
+  lazySchema(() =>
+    z.object({
+      maxRunning: z.number().int(),
+      source: z.enum(['BERTH_MAX_RUNNING', 'limits.maxRunning']),
+      /** The other stacks holding a place when this one got its own. */
+      running: z.array(runningStackSchema),
+      /** False when the instance was running already (an `up` of it adds no stack). */
+      reserved: z.boolean(),
+      /** Seconds spent waiting in the queue (`--queue`). */
+      waitedSeconds: z.number(),
+    }),
+  ),
   {
     description:
       'with a cap on running stacks (limits.maxRunning / BERTH_MAX_RUNNING): the cap, the other stacks holding a place, and how long --queue waited',
@@ -70,7 +75,7 @@ export const capacityStep = defineStep({
   flags: {
     queue: flag.boolean('when the cap on running stacks is reached, wait for a stack to stop instead of exiting 3'),
     'queue-timeout': flag.parsed(
-      z.coerce.number().positive().max(86_400),
+      lazySchema(() => z.coerce.number().positive().max(86_400)),
       `with --queue: give up (exit 3) after S seconds (default ${DEFAULT_QUEUE_TIMEOUT_S})`,
       { value: 'S' },
     ),

@@ -1,25 +1,29 @@
-import { EnvironmentError, OperationError } from '@berth/contract'
+import { EnvironmentError, lazySchema, OperationError } from '@berth/contract'
 import * as z from 'zod'
 import { findOp, type OpCallOptions, type OpCallResult, opErrorText, runOp } from './op-cli.js'
 
 /** One field of `op item get --format json` (the parts berth reads; others pass through). */
-export const opFieldSchema = z.looseObject({
-  id: z.string(),
-  type: z.string(),
-  label: z.string().optional(),
-  purpose: z.string().optional(),
-  value: z.string().optional(),
-  section: z.looseObject({ id: z.string(), label: z.string().optional() }).optional(),
-})
+export const opFieldSchema = lazySchema(() =>
+  z.looseObject({
+    id: z.string(),
+    type: z.string(),
+    label: z.string().optional(),
+    purpose: z.string().optional(),
+    value: z.string().optional(),
+    section: z.looseObject({ id: z.string(), label: z.string().optional() }).optional(),
+  }),
+)
 
 /** The item document `op item get ITEM --format json` prints (1Password CLI v2). */
-export const opItemSchema = z.looseObject({
-  id: z.string(),
-  title: z.string(),
-  vault: z.looseObject({ id: z.string(), name: z.string().optional() }).optional(),
-  category: z.string().optional(),
-  fields: z.array(opFieldSchema).default([]),
-})
+export const opItemSchema = lazySchema(() =>
+  z.looseObject({
+    id: z.string(),
+    title: z.string(),
+    vault: z.looseObject({ id: z.string(), name: z.string().optional() }).optional(),
+    category: z.string().optional(),
+    fields: z.array(opFieldSchema).default([]),
+  }),
+)
 
 export type OpField = z.output<typeof opFieldSchema>
 export type OpItem = z.output<typeof opItemSchema>

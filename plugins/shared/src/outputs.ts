@@ -1,4 +1,4 @@
-import { defineOutput, table } from '@berth/contract'
+import { defineOutput, lazySchema, table } from '@berth/contract'
 import * as z from 'zod'
 import { formatBytes } from './usage.js'
 
@@ -11,44 +11,48 @@ const sharedDirShape = {
 }
 
 /** `shared` of `berth shared init --json`. */
-export const initSharedReportSchema = z.object({
-  root: z.string(),
-  source: z.object({ path: z.string(), kind: z.enum(['folder', 'tarball']) }).nullable(),
-  /** What happened to each folder: copied from the source, created empty, or already there. */
-  dirs: z.array(
-    z.object({
-      ...sharedDirShape,
-      action: z.enum(['copied', 'created', 'kept']),
-      bytes: z.number(),
-      files: z.number(),
-    }),
-  ),
-  /** Named folders the source lacks (created empty). */
-  missing: z.array(z.string()),
-  /** Entries of the source that are not named folders: not copied. */
-  ignored: z.array(z.string()),
-  /** Folders this run created (what undo removes). */
-  created: z.array(z.string()),
-})
+export const initSharedReportSchema = lazySchema(() =>
+  z.object({
+    root: z.string(),
+    source: z.object({ path: z.string(), kind: z.enum(['folder', 'tarball']) }).nullable(),
+    /** What happened to each folder: copied from the source, created empty, or already there. */
+    dirs: z.array(
+      z.object({
+        ...sharedDirShape,
+        action: z.enum(['copied', 'created', 'kept']),
+        bytes: z.number(),
+        files: z.number(),
+      }),
+    ),
+    /** Named folders the source lacks (created empty). */
+    missing: z.array(z.string()),
+    /** Entries of the source that are not named folders: not copied. */
+    ignored: z.array(z.string()),
+    /** Folders this run created (what undo removes). */
+    created: z.array(z.string()),
+  }),
+)
 export type InitSharedReport = z.infer<typeof initSharedReportSchema>
 export type InitSharedDir = InitSharedReport['dirs'][number]
 
 /** `shared` of `berth shared status --json`. */
-export const sharedStatusReportSchema = z.object({
-  root: z.string(),
-  dirs: z.array(
-    z.object({
-      ...sharedDirShape,
-      exists: z.boolean(),
-      bytes: z.number(),
-      files: z.number(),
-      /** Instances whose `.env.sandbox` carries this folder's path (so their compose mounts it). */
-      instances: z.array(z.string()),
-    }),
-  ),
-  /** Instances with a slot whose `.env.sandbox` lacks a shared folder's line (written before it was configured). */
-  outdated: z.array(z.object({ id: z.string(), missing: z.array(z.string()) })),
-})
+export const sharedStatusReportSchema = lazySchema(() =>
+  z.object({
+    root: z.string(),
+    dirs: z.array(
+      z.object({
+        ...sharedDirShape,
+        exists: z.boolean(),
+        bytes: z.number(),
+        files: z.number(),
+        /** Instances whose `.env.sandbox` carries this folder's path (so their compose mounts it). */
+        instances: z.array(z.string()),
+      }),
+    ),
+    /** Instances with a slot whose `.env.sandbox` lacks a shared folder's line (written before it was configured). */
+    outdated: z.array(z.object({ id: z.string(), missing: z.array(z.string()) })),
+  }),
+)
 export type SharedStatusReport = z.infer<typeof sharedStatusReportSchema>
 export type SharedDirStatus = SharedStatusReport['dirs'][number]
 

@@ -1,37 +1,42 @@
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { lazySchema } from '@berth/contract'
 import * as z from 'zod'
 
 // A leading '-' would turn a value into a git option; whitespace and '..' are never valid here.
-const gitName = z
-  .string()
-  .min(1)
-  .refine((value) => !value.startsWith('-'), 'must not start with "-"')
-  .refine((value) => !/[\s~^:?*[\\]|\.\.|@\{/.test(value), 'is not a valid git name')
+const gitName = lazySchema(() =>
+  z
+    .string()
+    .min(1)
+    .refine((value) => !value.startsWith('-'), 'must not start with "-"')
+    .refine((value) => !/[\s~^:?*[\\]|\.\.|@\{/.test(value), 'is not a valid git name'),
+)
 
 /**
  * The `worktree` config section. Users write the lenient form (every key optional); the parsed
  * value has `remote` and `fetch` filled in. `parent` and `baseBranch` stay optional because their
  * defaults depend on the repository (see {@link resolveParent} and `resolveBaseBranch`).
  */
-export const worktreeConfigSchema = z
-  .object({
-    /** Folder for new worktrees. Default: the folder containing the main checkout. */
-    parent: z.string().min(1).optional(),
-    /** Branch new worktrees start from and "merged" is measured against. Default: the remote's default branch. */
-    baseBranch: gitName.optional(),
-    remote: gitName.default('origin'),
-    /** Fetch the remote before creating a worktree. */
-    fetch: z.boolean().default(true),
-    /**
-     * Seconds a fetch stays fresh: `impl` does not fetch again while the last fetch (FETCH_HEAD)
-     * is younger, so agents starting features one after another fetch once. 0 (the default)
-     * fetches every time.
-     */
-    fetchMaxAge: z.number().int().min(0).default(0),
-  })
-  .strict()
-  .prefault({})
+export const worktreeConfigSchema = lazySchema(() =>
+  z
+    .object({
+      /** Folder for new worktrees. Default: the folder containing the main checkout. */
+      parent: z.string().min(1).optional(),
+      /** Branch new worktrees start from and "merged" is measured against. Default: the remote's default branch. */
+      baseBranch: gitName.optional(),
+      remote: gitName.default('origin'),
+      /** Fetch the remote before creating a worktree. */
+      fetch: z.boolean().default(true),
+      /**
+       * Seconds a fetch stays fresh: `impl` does not fetch again while the last fetch (FETCH_HEAD)
+       * is younger, so agents starting features one after another fetch once. 0 (the default)
+       * fetches every time.
+       */
+      fetchMaxAge: z.number().int().min(0).default(0),
+    })
+    .strict()
+    .prefault({}),
+)
 
 export type WorktreeConfigInput = z.input<typeof worktreeConfigSchema>
 export type WorktreeConfig = z.output<typeof worktreeConfigSchema>

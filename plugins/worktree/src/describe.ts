@@ -1,4 +1,5 @@
 import type { InstanceRecord } from '@berth/contract'
+import { lazySchema } from '@berth/contract'
 import * as z from 'zod'
 import { checkoutType } from './checkout.js'
 import { listWorktrees } from './list.js'
@@ -6,27 +7,29 @@ import { realPathOrNull } from './paths.js'
 import { workState } from './state.js'
 
 /** One row of `berth worktrees --json` (a stable, documented shape). */
-export const worktreeListingSchema = z.object({
-  path: z.string(),
-  /** `spec`/`impl` from the registry record or the branch prefix; everything else is `other`. */
-  kind: z.enum(['spec', 'impl', 'other']),
-  /** The main checkout of the repository. */
-  main: z.boolean(),
-  checkout: z.enum(['worktree', 'clone']),
-  branch: z.string().nullable(),
-  head: z.string().nullable(),
-  /** Registered instance id and slot, when the registry knows the path. */
-  id: z.string().nullable(),
-  /** The name the instance was made with, as typed (`genome/M1`); null when not registered or none. */
-  name: z.string().nullable(),
-  slot: z.number().int().nullable(),
-  locked: z.boolean(),
-  /** The folder is gone; `git worktree prune` will drop it. */
-  missing: z.boolean(),
-  dirty: z.array(z.string()),
-  unpushed: z.array(z.object({ sha: z.string(), subject: z.string() })),
-  upstream: z.string().nullable(),
-})
+export const worktreeListingSchema = lazySchema(() =>
+  z.object({
+    path: z.string(),
+    /** `spec`/`impl` from the registry record or the branch prefix; everything else is `other`. */
+    kind: z.enum(['spec', 'impl', 'other']),
+    /** The main checkout of the repository. */
+    main: z.boolean(),
+    checkout: z.enum(['worktree', 'clone']),
+    branch: z.string().nullable(),
+    head: z.string().nullable(),
+    /** Registered instance id and slot, when the registry knows the path. */
+    id: z.string().nullable(),
+    /** The name the instance was made with, as typed (`genome/M1`); null when not registered or none. */
+    name: z.string().nullable(),
+    slot: z.number().int().nullable(),
+    locked: z.boolean(),
+    /** The folder is gone; `git worktree prune` will drop it. */
+    missing: z.boolean(),
+    dirty: z.array(z.string()),
+    unpushed: z.array(z.object({ sha: z.string(), subject: z.string() })),
+    upstream: z.string().nullable(),
+  }),
+)
 
 export type WorktreeListing = z.infer<typeof worktreeListingSchema>
 

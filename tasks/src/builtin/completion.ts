@@ -1,4 +1,4 @@
-import { defineOutput, definePlugin, defineStep, type Plugin, UsageError } from '@berth/contract'
+import { defineOutput, definePlugin, defineStep, lazySchema, type Plugin, UsageError } from '@berth/contract'
 import * as z from 'zod'
 import { COMMANDS, type CommandSpec, GLOBAL_OPTIONS } from '../commands.js'
 import { commandStepFlags, runnerState } from '../runner-state.js'
@@ -101,10 +101,14 @@ export function completionScript(shell: string, stepFlags: StepFlagNames = () =>
   return shell === 'bash' ? bashScript(stepFlags) : shell === 'zsh' ? zshScript(stepFlags) : fishScript()
 }
 
-const scriptOutput = defineOutput('script', z.string(), {
-  description: 'the completion script for the shell',
-  render: (script) => [script.trimEnd()],
-})
+const scriptOutput = defineOutput(
+  'script',
+  lazySchema(() => z.string()),
+  {
+    description: 'the completion script for the shell',
+    render: (script) => [script.trimEnd()],
+  },
+)
 
 /** `berth:completion` — `berth completion <shell>`. Names come from `berth __complete instances`. */
 export function completionPlugin(): Plugin {

@@ -1,17 +1,25 @@
-import { defineOutput, definePlugin, defineStep, type Plugin, pluginKey } from '@berth/contract'
+import { defineOutput, definePlugin, defineStep, lazySchema, type Plugin, pluginKey } from '@berth/contract'
 import * as z from 'zod'
 import { configJsonSchema } from '../config/load.js'
 import { runnerState } from '../runner-state.js'
 
-const configOutput = defineOutput('config', z.record(z.string(), z.unknown()), {
-  description: 'the resolved config: project, file, every section with defaults, the plugins and pipelines',
-  render: (config) => [JSON.stringify(config, null, 2)],
-})
+const configOutput = defineOutput(
+  'config',
+  lazySchema(() => z.record(z.string(), z.unknown())),
+  {
+    description: 'the resolved config: project, file, every section with defaults, the plugins and pipelines',
+    render: (config) => [JSON.stringify(config, null, 2)],
+  },
+)
 
-const schemaOutput = defineOutput('schema', z.record(z.string(), z.unknown()), {
-  description: "the config file's JSON Schema (printed as the whole document, with or without --json)",
-  render: (schema) => [JSON.stringify(schema, null, 2)],
-})
+const schemaOutput = defineOutput(
+  'schema',
+  lazySchema(() => z.record(z.string(), z.unknown())),
+  {
+    description: "the config file's JSON Schema (printed as the whole document, with or without --json)",
+    render: (schema) => [JSON.stringify(schema, null, 2)],
+  },
+)
 
 /** `berth:config` — `berth config show` and `berth config schema`. */
 export function configPlugin(): Plugin {

@@ -8,6 +8,7 @@ import {
   defineStep,
   diagnosisSchema,
   flag,
+  lazySchema,
   type Plugin,
   type Repair,
   repairSchema,
@@ -55,28 +56,44 @@ export async function coreDiagnoses(): Promise<Diagnosis[]> {
   return found
 }
 
-const checksOutput = defineOutput('checks', z.array(diagnosisSchema), {
-  description: "every check's finding: ok, warn or fail, with a hint",
-  render: (checks) =>
-    checks.map((c) => {
-      const mark = c.status === 'ok' ? colour.green('✔') : c.status === 'warn' ? colour.yellow('!') : colour.red('✖')
-      return `${mark} ${c.check}: ${c.detail}${c.hint && c.status !== 'ok' ? colour.dim(` — ${c.hint}`) : ''}`
-    }),
-})
+const checksOutput = defineOutput(
+  'checks',
+  lazySchema(() => z.array(diagnosisSchema)),
+  {
+    description: "every check's finding: ok, warn or fail, with a hint",
+    render: (checks) =>
+      checks.map((c) => {
+        const mark = c.status === 'ok' ? colour.green('✔') : c.status === 'warn' ? colour.yellow('!') : colour.red('✖')
+        return `${mark} ${c.check}: ${c.detail}${c.hint && c.status !== 'ok' ? colour.dim(` — ${c.hint}`) : ''}`
+      }),
+  },
+)
 
-const repairsOutput = defineOutput('repairs', z.array(repairSchema), {
-  description: 'with --fix: each repair made (or planned, with --dry-run), skipped or failed',
-  render: (repairs) =>
-    repairs.map(
-      (r) =>
-        `${r.status === 'failed' ? colour.red(r.status) : r.status === 'skipped' ? colour.dim(r.status) : colour.green(r.status)} ${r.action}${r.detail ? colour.dim(` — ${r.detail}`) : ''}`,
-    ),
-})
+const repairsOutput = defineOutput(
+  'repairs',
+  lazySchema(() => z.array(repairSchema)),
+  {
+    description: 'with --fix: each repair made (or planned, with --dry-run), skipped or failed',
+    render: (repairs) =>
+      repairs.map(
+        (r) =>
+          `${r.status === 'failed' ? colour.red(r.status) : r.status === 'skipped' ? colour.dim(r.status) : colour.green(r.status)} ${r.action}${r.detail ? colour.dim(` — ${r.detail}`) : ''}`,
+      ),
+  },
+)
 
-const dryRunOutput = defineOutput('dryRun', z.boolean(), { description: 'with --fix: the repairs were only planned' })
-const healthyOutput = defineOutput('healthy', z.boolean(), {
-  description: 'no check failed (after the repairs, with --fix)',
-})
+const dryRunOutput = defineOutput(
+  'dryRun',
+  lazySchema(() => z.boolean()),
+  { description: 'with --fix: the repairs were only planned' },
+)
+const healthyOutput = defineOutput(
+  'healthy',
+  lazySchema(() => z.boolean()),
+  {
+    description: 'no check failed (after the repairs, with --fix)',
+  },
+)
 
 /** `berth:doctor` — runs every plugin's `diagnose` and reports; changes nothing. */
 export function doctorPlugin(): Plugin {

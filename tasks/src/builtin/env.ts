@@ -10,6 +10,7 @@ import {
   flag,
   formatEnvFile,
   type InstanceRecord,
+  lazySchema,
   OperationError,
   type Plugin,
   parseEnvFile,
@@ -23,18 +24,20 @@ import * as z from 'zod'
 /** node:fs/promises, loaded on first use (a command that only reads starts faster, issue 16). */
 const fsp = () => promises
 
-export const urlConfigSchema = z
-  .object({
-    /** The `.env.sandbox` variable holding the API's host port. */
-    portVar: z
-      .string()
-      .regex(/^[A-Z_][A-Z0-9_]*$/)
-      .default('KTRDR_API_PORT'),
-    host: z.string().default('localhost'),
-    default: z.url().default('http://localhost:8000'),
-  })
-  .strict()
-  .prefault({})
+export const urlConfigSchema = lazySchema(() =>
+  z
+    .object({
+      /** The `.env.sandbox` variable holding the API's host port. */
+      portVar: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/)
+        .default('KTRDR_API_PORT'),
+      host: z.string().default('localhost'),
+      default: z.url().default('http://localhost:8000'),
+    })
+    .strict()
+    .prefault({}),
+)
 
 export const urlSection = defineSection('url', urlConfigSchema)
 
@@ -51,42 +54,67 @@ export function sandboxEnv(instance: InstanceRecord, ports: Record<string, numbe
 
 const isInit = (task: string) => task.endsWith('.init')
 
-export const envFileOutput = defineOutput('envFile', z.string(), {
-  description: "the instance's .env.sandbox that env.write wrote",
-  render: (file, view) => (isInit(view.task) ? [`wrote ${file}`] : []),
-})
+export const envFileOutput = defineOutput(
+  'envFile',
+  lazySchema(() => z.string()),
+  {
+    description: "the instance's .env.sandbox that env.write wrote",
+    render: (file, view) => (isInit(view.task) ? [`wrote ${file}`] : []),
+  },
+)
 
-export const envOutput = defineOutput('env', z.record(z.string(), z.string()), {
-  description: 'the values written to .env.sandbox: INSTANCE_ID, COMPOSE_PROJECT_NAME, SLOT_NUMBER, one line per port',
-  render: (env, view) => (view.task === 'sandbox.init' ? Object.entries(env).map(([k, v]) => `  ${k}=${v}`) : []),
-})
+export const envOutput = defineOutput(
+  'env',
+  lazySchema(() => z.record(z.string(), z.string())),
+  {
+    description:
+      'the values written to .env.sandbox: INSTANCE_ID, COMPOSE_PROJECT_NAME, SLOT_NUMBER, one line per port',
+    render: (env, view) => (view.task === 'sandbox.init' ? Object.entries(env).map(([k, v]) => `  ${k}=${v}`) : []),
+  },
+)
 
-export const apiUrlOutput = defineOutput('apiUrl', z.string(), {
-  description: "the API's URL on this instance (url.portVar)",
-  render: (url, view) => (isInit(view.task) ? [] : [`API: ${url}`]),
-})
+export const apiUrlOutput = defineOutput(
+  'apiUrl',
+  lazySchema(() => z.string()),
+  {
+    description: "the API's URL on this instance (url.portVar)",
+    render: (url, view) => (isInit(view.task) ? [] : [`API: ${url}`]),
+  },
+)
 
-export const urlOutput = defineOutput('url', z.string(), {
-  description: 'the resolved API URL',
-  render: (url) => [url],
-})
+export const urlOutput = defineOutput(
+  'url',
+  lazySchema(() => z.string()),
+  {
+    description: 'the resolved API URL',
+    render: (url) => [url],
+  },
+)
 
-export const urlSourceOutput = defineOutput('source', z.string(), {
-  description: 'where the URL came from: --url, --port, the .env.sandbox file read, or default',
-})
+export const urlSourceOutput = defineOutput(
+  'source',
+  lazySchema(() => z.string()),
+  {
+    description: 'where the URL came from: --url, --port, the .env.sandbox file read, or default',
+  },
+)
 
 /** What env.write replaced, for its undo (null: there was no file). */
 const written = defineState<{ file: string; previous: string | null }>('env.written')
 const removed = defineState<{ file: string; previous: string | null }>('env.removed')
 
-const portSchema = z
-  .string()
-  .regex(/^\d{1,5}$/, 'must be a port number, e.g. --port 8001')
-  .transform(Number)
-  .refine((n) => n >= 1 && n <= 65535, 'must be a port number from 1 to 65535')
-const urlSchema = z.string().refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol), {
-  message: 'must be an http(s) URL, e.g. --url http://localhost:8001',
-})
+const portSchema = lazySchema(() =>
+  z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a port number, e.g. --port 8001')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 65535, 'must be a port number from 1 to 65535'),
+)
+const urlSchema = lazySchema(() =>
+  z.string().refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol), {
+    message: 'must be an http(s) URL, e.g. --url http://localhost:8001',
+  }),
+)
 
 /**
  * `env.write`: the instance's `.env.sandbox` from the ports `ports.check` settled (the claim's),

@@ -7,6 +7,7 @@ import {
   defineStep,
   type HostService,
   INSTANCE_KINDS,
+  lazySchema,
   OperationError,
   type Plugin,
   type TaskContext,
@@ -20,25 +21,27 @@ import * as z from 'zod'
  * which berth's rendered compose file does for those kinds (local-prod by default). Sandboxes get
  * nothing of it unless `kinds` names them.
  */
-export const hostServicesConfigSchema = z
-  .strictObject({
-    /** Instance kinds whose containers get `host.docker.internal` -> the engine's host gateway. */
-    kinds: z.array(z.enum(INSTANCE_KINDS)).default(['local-prod']),
-    /** The host services those instances use: `doctor` checks each answers on 127.0.0.1. */
-    services: z
-      .array(
-        z.strictObject({
-          name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a short name, e.g. ib-gateway'),
-          port: z.number().int().min(1).max(65535),
-        }),
-      )
-      .default([]),
-    /** Also check them before the gate (`hostServices.check`): a service that does not answer fails the start. */
-    gate: z.boolean().default(false),
-    /** Seconds each service gets to answer, in doctor and the gate check. */
-    timeout: z.number().min(0.1).max(60).default(2),
-  })
-  .prefault({})
+export const hostServicesConfigSchema = lazySchema(() =>
+  z
+    .strictObject({
+      /** Instance kinds whose containers get `host.docker.internal` -> the engine's host gateway. */
+      kinds: z.array(z.enum(INSTANCE_KINDS)).default(['local-prod']),
+      /** The host services those instances use: `doctor` checks each answers on 127.0.0.1. */
+      services: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a short name, e.g. ib-gateway'),
+            port: z.number().int().min(1).max(65535),
+          }),
+        )
+        .default([]),
+      /** Also check them before the gate (`hostServices.check`): a service that does not answer fails the start. */
+      gate: z.boolean().default(false),
+      /** Seconds each service gets to answer, in doctor and the gate check. */
+      timeout: z.number().min(0.1).max(60).default(2),
+    })
+    .prefault({}),
+)
 
 export const hostServicesSection = defineSection('hostServices', hostServicesConfigSchema)
 
@@ -58,7 +61,7 @@ export function answersOnLoopback(port: number, ms: number): Promise<boolean> {
 
 const hostChecksOutput = defineOutput(
   'hostServices',
-  z.array(z.object({ name: z.string(), port: z.number(), answered: z.boolean() })),
+  lazySchema(() => z.array(z.object({ name: z.string(), port: z.number(), answered: z.boolean() }))),
   {
     description: 'the host services this instance reaches as host.docker.internal, and whether each answered',
     render: (checks) =>

@@ -8,6 +8,7 @@ import {
   instanceIdFor,
   instanceLabel,
   instanceRecordSchema,
+  lazySchema,
   type Plugin,
   table,
   UsageError,
@@ -27,18 +28,20 @@ function age(seconds: number): string {
 /** `output.instances` of `sandbox list`: each registered instance with its stack's state. */
 export const instanceRowsOutput = defineOutput(
   'instances',
-  z.array(
-    instanceRecordSchema.extend({
-      /** The compose project's state (`running`, `partial`, `stopped`, `absent`), `no-stack` for a spec. */
-      state: z.string(),
-      running: z.number().int(),
-      total: z.number().int(),
-      /** The host port of the API (the `url` section's portVar), null without a slot. */
-      apiPort: z.number().int().nullable(),
-      ageSeconds: z.number().int(),
-      /** The slot profile it runs (its recorded one, else the config's default); absent: the stack as written. */
-      profile: z.string().optional(),
-    }),
+  lazySchema(() =>
+    z.array(
+      instanceRecordSchema.extend({
+        /** The compose project's state (`running`, `partial`, `stopped`, `absent`), `no-stack` for a spec. */
+        state: z.string(),
+        running: z.number().int(),
+        total: z.number().int(),
+        /** The host port of the API (the `url` section's portVar), null without a slot. */
+        apiPort: z.number().int().nullable(),
+        ageSeconds: z.number().int(),
+        /** The slot profile it runs (its recorded one, else the config's default); absent: the stack as written. */
+        profile: z.string().optional(),
+      }),
+    ),
   ),
   {
     description: "this project's instances: slot, stack state, running/total containers, API port, age",

@@ -7,53 +7,60 @@ import {
   flag,
   type InstanceProfile,
   type InstanceRecord,
+  lazySchema,
   type Plugin,
   type TaskContext,
   UsageError,
 } from '@berth/contract'
 import * as z from 'zod'
 
-const serviceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a compose service name')
-const variableName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an upper-case variable name, e.g. WORKERS')
-  .refine(
-    (name) => !['INSTANCE_ID', 'COMPOSE_PROJECT_NAME', 'SLOT_NUMBER', 'BERTH_PROFILE'].includes(name),
-    'is set by berth itself',
-  )
+const serviceName = lazySchema(() => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a compose service name'))
+const variableName = lazySchema(() =>
+  z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an upper-case variable name, e.g. WORKERS')
+    .refine(
+      (name) => !['INSTANCE_ID', 'COMPOSE_PROJECT_NAME', 'SLOT_NUMBER', 'BERTH_PROFILE'].includes(name),
+      'is set by berth itself',
+    ),
+)
 
 /** One named profile: which of the stack's services run, and how many of each. */
-export const profileSchema = z.strictObject({
-  /** One line for `sandbox list` / `status` readers. */
-  description: z.string().optional(),
-  /** Containers per compose service (`worker: 4`; `0` leaves a service out), written as `scale:` in the rendered file. */
-  scale: z.record(serviceName, z.number().int().min(0).max(100)).default({}),
-  /** Compose profiles this profile turns on: services whose `profiles:` name one of them start too. */
-  composeProfiles: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)).default([]),
-  /** The slots that can run it: `impl --profile P` claims the lowest free one of them instead of the pool. */
-  slots: z.array(z.number().int().min(1)).min(1).optional(),
-  /**
-   * Non-secret values the instance's gate checks and compose see while it runs the profile, e.g.
-   * `WORKERS: 4` for a check's `"minItems": "${WORKERS}"`. `BERTH_PROFILE` (its name) is always set.
-   */
-  env: z.record(variableName, z.union([z.string(), z.number()]).transform(String)).default({}),
-  /** The profile an instance gets when `impl` names none (at most one profile). */
-  default: z.boolean().default(false),
-})
+export const profileSchema = lazySchema(() =>
+  z.strictObject({
+    /** One line for `sandbox list` / `status` readers. */
+    description: z.string().optional(),
+    /** Containers per compose service (`worker: 4`; `0` leaves a service out), written as `scale:` in the rendered file. */
+    scale: z.record(serviceName, z.number().int().min(0).max(100)).default({}),
+    /** Compose profiles this profile turns on: services whose `profiles:` name one of them start too. */
+    composeProfiles: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)).default([]),
+    /** The slots that can run it: `impl --profile P` claims the lowest free one of them instead of the pool. */
+    slots: z.array(z.number().int().min(1)).min(1).optional(),
+    /**
+     * Non-secret values the instance's gate checks and compose see while it runs the profile, e.g.
+     * `WORKERS: 4` for a check's `"minItems": "${WORKERS}"`. `BERTH_PROFILE` (its name) is always set.
+     */
+    env: z.record(variableName, z.union([z.string(), z.number()]).transform(String)).default({}),
+    /** The profile an instance gets when `impl` names none (at most one profile). */
+    default: z.boolean().default(false),
+  }),
+)
 
-export const profilesConfigSchema = z
-  .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a lower-case profile name, e.g. heavy'), profileSchema)
-  .superRefine((profiles, issue) => {
-    const defaults = Object.entries(profiles).filter(([, p]) => p.default)
-    if (defaults.length > 1) {
-      issue.addIssue({
-        code: 'custom',
-        path: [defaults[1]![0], 'default'],
-        message: `only one profile can be the default (${defaults.map(([name]) => name).join(' and ')} both are)`,
-      })
-    }
-  })
-  .default({})
+export const profilesConfigSchema = lazySchema(() =>
+  z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a lower-case profile name, e.g. heavy'), profileSchema)
+    .superRefine((profiles, issue) => {
+      const defaults = Object.entries(profiles).filter(([, p]) => p.default)
+      if (defaults.length > 1) {
+        issue.addIssue({
+          code: 'custom',
+          path: [defaults[1]![0], 'default'],
+          message: `only one profile can be the default (${defaults.map(([name]) => name).join(' and ')} both are)`,
+        })
+      }
+    })
+    .default({}),
+)
 
 export const profilesSection = defineSection('profiles', profilesConfigSchema)
 
@@ -92,13 +99,15 @@ const profileFlag = {
 
 export const profileOutput = defineOutput(
   'profile',
-  z.object({
-    name: z.string(),
-    scale: z.record(z.string(), z.number()),
-    composeProfiles: z.array(z.string()),
-    env: z.record(z.string(), z.string()),
-    slots: z.array(z.number()).optional(),
-  }),
+  lazySchema(() =>
+    z.object({
+      name: z.string(),
+      scale: z.record(z.string(), z.number()),
+      composeProfiles: z.array(z.string()),
+      env: z.record(z.string(), z.string()),
+      slots: z.array(z.number()).optional(),
+    }),
+  ),
   {
     description: 'the slot profile the instance runs with: service scales, compose profiles, the values it sets',
     render: (profile, view) => {

@@ -9,6 +9,7 @@ import {
   defineStep,
   EnvironmentError,
   flag,
+  lazySchema,
   type Plugin,
   slugify,
   UsageError,
@@ -68,27 +69,41 @@ function diff(file: string, before: string | null, after: string): string {
   return lines.join('\n')
 }
 
-const inferenceSchema = z.object({
-  /** `compose`: read from the compose files; `ktrdr` / `minimal`: a preset (asked for, KTRDR-shaped, or no compose file). */
-  source: z.enum(['compose', 'ktrdr', 'minimal']),
-  /** The compose files found (relative to the repository). */
-  files: z.array(z.string()),
-  /** Why: one line per thing inferred or noticed. */
-  reasons: z.array(z.string()),
-})
+const inferenceSchema = lazySchema(() =>
+  z.object({
+    /** `compose`: read from the compose files; `ktrdr` / `minimal`: a preset (asked for, KTRDR-shaped, or no compose file). */
+    source: z.enum(['compose', 'ktrdr', 'minimal']),
+    /** The compose files found (relative to the repository). */
+    files: z.array(z.string()),
+    /** Why: one line per thing inferred or noticed. */
+    reasons: z.array(z.string()),
+  }),
+)
 
-export const setupChangedOutput = defineOutput('changed', z.array(z.string()), {
-  description: 'the files berth setup wrote (absolute paths); empty when nothing needed changing',
-  render: (changed) =>
-    changed.length === 0 ? ['berth setup: nothing to change'] : [`changed ${changed.length} file(s)`],
-})
-export const setupDiffOutput = defineOutput('diff', z.array(z.string()), {
-  description: 'a diff of each written file',
-  render: (diff) => diff,
-})
-export const setupConfigOutput = defineOutput('config', z.string(), {
-  description: 'the config file of the repository (written now or already there)',
-})
+export const setupChangedOutput = defineOutput(
+  'changed',
+  lazySchema(() => z.array(z.string())),
+  {
+    description: 'the files berth setup wrote (absolute paths); empty when nothing needed changing',
+    render: (changed) =>
+      changed.length === 0 ? ['berth setup: nothing to change'] : [`changed ${changed.length} file(s)`],
+  },
+)
+export const setupDiffOutput = defineOutput(
+  'diff',
+  lazySchema(() => z.array(z.string())),
+  {
+    description: 'a diff of each written file',
+    render: (diff) => diff,
+  },
+)
+export const setupConfigOutput = defineOutput(
+  'config',
+  lazySchema(() => z.string()),
+  {
+    description: 'the config file of the repository (written now or already there)',
+  },
+)
 export const setupInferredOutput = defineOutput('inferred', inferenceSchema, {
   description: 'what berth setup read from the compose files and why it wrote what it wrote',
   render: (inferred) => [
@@ -101,7 +116,7 @@ export const setupInferredOutput = defineOutput('inferred', inferenceSchema, {
 
 const setupFlags = {
   preset: flag.parsed(
-    z.enum(['ktrdr', 'minimal'], { error: 'must be ktrdr or minimal' }),
+    lazySchema(() => z.enum(['ktrdr', 'minimal'], { error: 'must be ktrdr or minimal' })),
     'write a preset instead of a config read from the compose files: ktrdr or minimal',
     { value: 'NAME' },
   ),

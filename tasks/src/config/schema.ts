@@ -1,32 +1,37 @@
+import { lazySchema } from '@berth/contract'
 import * as z from 'zod'
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
 const STEP_REF = /^([a-z0-9][a-z0-9_-]*\.[A-Za-z][A-Za-z0-9_-]*|@[a-z0-9][a-z0-9.-]*)$/
 
-export const stepRefSchema = z
-  .string()
-  .regex(STEP_REF, 'must name a step as <plugin>.<step> (e.g. compose.up) or include a pipeline as @<name>')
+export const stepRefSchema = lazySchema(() =>
+  z.string().regex(STEP_REF, 'must name a step as <plugin>.<step> (e.g. compose.up) or include a pipeline as @<name>'),
+)
 
-export const pipelineEditSchema = z
-  .object({
-    remove: z.array(stepRefSchema).optional(),
-    replace: z.record(stepRefSchema, stepRefSchema).optional(),
-    insert: z
-      .array(
-        z
-          .object({ step: stepRefSchema, before: stepRefSchema.optional(), after: stepRefSchema.optional() })
-          .strict()
-          .refine((i) => (i.before === undefined) !== (i.after === undefined), 'give exactly one of before/after'),
-      )
-      .optional(),
-    append: z.array(stepRefSchema).optional(),
-  })
-  .strict()
+export const pipelineEditSchema = lazySchema(() =>
+  z
+    .object({
+      remove: z.array(stepRefSchema).optional(),
+      replace: z.record(stepRefSchema, stepRefSchema).optional(),
+      insert: z
+        .array(
+          z
+            .object({ step: stepRefSchema, before: stepRefSchema.optional(), after: stepRefSchema.optional() })
+            .strict()
+            .refine((i) => (i.before === undefined) !== (i.after === undefined), 'give exactly one of before/after'),
+        )
+        .optional(),
+      append: z.array(stepRefSchema).optional(),
+    })
+    .strict(),
+)
 
-export const pluginEntrySchema = z.union([
-  z.string().min(1),
-  z.object({ use: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }).strict(),
-])
+export const pluginEntrySchema = lazySchema(() =>
+  z.union([
+    z.string().min(1),
+    z.object({ use: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }).strict(),
+  ]),
+)
 
 /** The sections the runner itself owns; plugins add theirs (ports, slots, compose, …). */
 export const coreConfigShape = {
@@ -39,7 +44,7 @@ export const coreConfigShape = {
   pipelines: z.record(z.string(), z.union([z.array(stepRefSchema), pipelineEditSchema])).default({}),
 }
 
-export const coreConfigSchema = z.object(coreConfigShape).passthrough()
+export const coreConfigSchema = lazySchema(() => z.object(coreConfigShape).passthrough())
 
 export type PipelineEdit = z.output<typeof pipelineEditSchema>
 export type PluginEntry = z.output<typeof pluginEntrySchema>

@@ -1,3 +1,4 @@
+import { lazySchema } from '@berth/contract'
 /**
  * berth's commands as Model Context Protocol tools: typed inputs (zod), the argv each call runs,
  * and hints for the agent (read-only, destructive). Each call runs the real CLI with `--json`, so
@@ -26,20 +27,24 @@ export interface BerthTool {
   scoped?: boolean
 }
 
-const instance = z
-  .string()
-  .min(1)
-  .describe('the instance: its id (e.g. shop-impl-cart), the feature name given to impl, or a unique prefix')
-const timeout = z.number().positive().optional().describe('gate deadline in seconds (default: config gate.timeout)')
-const queue = z
-  .boolean()
-  .optional()
-  .describe('with a cap on running stacks reached: wait for one to stop instead of failing (exit 3)')
-const queueTimeout = z
-  .number()
-  .positive()
-  .optional()
-  .describe('with queue: give up after this many seconds (default 1800)')
+const instance = lazySchema(() =>
+  z
+    .string()
+    .min(1)
+    .describe('the instance: its id (e.g. shop-impl-cart), the feature name given to impl, or a unique prefix'),
+)
+const timeout = lazySchema(() =>
+  z.number().positive().optional().describe('gate deadline in seconds (default: config gate.timeout)'),
+)
+const queue = lazySchema(() =>
+  z
+    .boolean()
+    .optional()
+    .describe('with a cap on running stacks reached: wait for one to stop instead of failing (exit 3)'),
+)
+const queueTimeout = lazySchema(() =>
+  z.number().positive().optional().describe('with queue: give up after this many seconds (default 1800)'),
+)
 const opt = (flag: string, value: unknown) => (value === undefined ? [] : [flag, String(value)])
 const on = (flag: string, value: unknown) => (value === true ? [flag] : [])
 

@@ -1,5 +1,5 @@
 import type { BerthServices, Logger, Redactor } from '@berth/contract'
-import { OperationError, UsageError } from '@berth/contract'
+import { lazySchema, OperationError, UsageError } from '@berth/contract'
 import * as z from 'zod'
 import { tailLines } from '../lines.js'
 import { runCompose } from '../run.js'
@@ -12,22 +12,24 @@ export const HOOK_OUTPUT_LINES = 200
 export const HOOK_TAIL_LINES = 20
 
 /** One hook's outcome: `output.hooks[]` in `--json`, `hooks.json` in the evidence bundle. */
-export const hookRunSchema = z.object({
-  name: z.string(),
-  when: z.enum(['after-up', 'fresh-volume', 'before-down']),
-  service: z.string(),
-  mode: z.enum(['exec', 'run']),
-  status: z.enum(['passed', 'failed', 'skipped']),
-  /** The command's exit code (null when it never ran or was killed). */
-  exitCode: z.number().int().nullable(),
-  durationMs: z.number().int().min(0),
-  /** Why it was skipped (`ran for volume demo_dbdata created …`) or failed before running. */
-  reason: z.string().optional(),
-  /** The volume a fresh-volume hook ran (or was skipped) for. */
-  volume: z.string().optional(),
-  /** The last lines of its output (stdout and stderr interleaved), secrets redacted. */
-  output: z.string(),
-})
+export const hookRunSchema = lazySchema(() =>
+  z.object({
+    name: z.string(),
+    when: z.enum(['after-up', 'fresh-volume', 'before-down']),
+    service: z.string(),
+    mode: z.enum(['exec', 'run']),
+    status: z.enum(['passed', 'failed', 'skipped']),
+    /** The command's exit code (null when it never ran or was killed). */
+    exitCode: z.number().int().nullable(),
+    durationMs: z.number().int().min(0),
+    /** Why it was skipped (`ran for volume demo_dbdata created …`) or failed before running. */
+    reason: z.string().optional(),
+    /** The volume a fresh-volume hook ran (or was skipped) for. */
+    volume: z.string().optional(),
+    /** The last lines of its output (stdout and stderr interleaved), secrets redacted. */
+    output: z.string(),
+  }),
+)
 export type HookRun = z.infer<typeof hookRunSchema>
 
 export interface HookRunContext {

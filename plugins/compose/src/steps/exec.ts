@@ -1,4 +1,4 @@
-import { defineOutput, defineStep, OperationError, UsageError } from '@berth/contract'
+import { defineOutput, defineStep, lazySchema, OperationError, UsageError } from '@berth/contract'
 import * as z from 'zod'
 import { projectContainers, serviceNotReady } from '../hooks/wait.js'
 import { runCompose } from '../run.js'
@@ -11,15 +11,17 @@ const SERVICE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 /** `output.exec`: what `berth exec --json` reports. */
 export const execOutput = defineOutput(
   'exec',
-  z.object({
-    service: z.string(),
-    command: z.array(z.string()),
-    /** The command's own exit code (berth exits with it); null when it was killed. */
-    exitCode: z.number().int().nullable(),
-    durationMs: z.number().int().min(0),
-    /** With `--json` only: its output (stdout and stderr interleaved), secrets redacted. */
-    output: z.string().optional(),
-  }),
+  lazySchema(() =>
+    z.object({
+      service: z.string(),
+      command: z.array(z.string()),
+      /** The command's own exit code (berth exits with it); null when it was killed. */
+      exitCode: z.number().int().nullable(),
+      durationMs: z.number().int().min(0),
+      /** With `--json` only: its output (stdout and stderr interleaved), secrets redacted. */
+      output: z.string().optional(),
+    }),
+  ),
   { description: 'the command run in a service: its exit code and, with --json, its output' },
 )
 

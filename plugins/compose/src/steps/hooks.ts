@@ -1,4 +1,4 @@
-import { defineOutput, defineStep, flag, OperationError } from '@berth/contract'
+import { defineOutput, defineStep, flag, lazySchema, OperationError } from '@berth/contract'
 import * as z from 'zod'
 import { findProjectVolume, hookStateFile, isFresh, readHookState, recordHook } from '../hooks/fresh.js'
 import { type HookRun, hookRunSchema, runHook } from '../hooks/run-hook.js'
@@ -7,15 +7,19 @@ import { projectContainers, serviceNotReady } from '../hooks/wait.js'
 import { assertFilesExist, composeSession, composeState } from './context.js'
 
 /** `output.hooks`: every hook this command considered, in order, with its outcome. */
-export const hooksOutput = defineOutput('hooks', z.array(hookRunSchema), {
-  description: 'the lifecycle hooks this command ran or skipped, each with its exit code and output tail',
-  render: (runs) =>
-    runs.map((run) => {
-      const mark = run.status === 'passed' ? '✔' : run.status === 'skipped' ? '-' : '✖'
-      const detail = run.status === 'skipped' ? (run.reason ?? '') : `${run.durationMs} ms`
-      return `  ${mark} hook ${run.name.padEnd(12)} ${run.when} in ${run.service}  ${detail}`
-    }),
-})
+export const hooksOutput = defineOutput(
+  'hooks',
+  lazySchema(() => z.array(hookRunSchema)),
+  {
+    description: 'the lifecycle hooks this command ran or skipped, each with its exit code and output tail',
+    render: (runs) =>
+      runs.map((run) => {
+        const mark = run.status === 'passed' ? '✔' : run.status === 'skipped' ? '-' : '✖'
+        const detail = run.status === 'skipped' ? (run.reason ?? '') : `${run.durationMs} ms`
+        return `  ${mark} hook ${run.name.padEnd(12)} ${run.when} in ${run.service}  ${detail}`
+      }),
+  },
+)
 
 const hookFlags = {
   'no-hooks': flag.boolean('skip the lifecycle hooks of the config (migrations, seeds, dumps)'),

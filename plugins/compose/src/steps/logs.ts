@@ -1,4 +1,4 @@
-import { defineStep, flag, OperationError, type TaskContext, UsageError } from '@berth/contract'
+import { defineStep, flag, lazySchema, OperationError, type TaskContext, UsageError } from '@berth/contract'
 import * as z from 'zod'
 import { logsOutput } from '../outputs.js'
 import { assertComposeOk, runCompose } from '../run.js'
@@ -11,10 +11,12 @@ export interface LogsOutput {
 }
 
 /** `--tail N`: a whole number or `all`. */
-const tailSchema = z
-  .string()
-  .trim()
-  .regex(/^(\d+|all)$/, 'is not a number of lines (use --tail 100 or --tail all)')
+const tailSchema = lazySchema(() =>
+  z
+    .string()
+    .trim()
+    .regex(/^(\d+|all)$/, 'is not a number of lines (use --tail 100 or --tail all)'),
+)
 
 const logsFlags = {
   follow: flag.boolean('keep streaming', { short: 'f' }),

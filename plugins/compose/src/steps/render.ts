@@ -1,4 +1,4 @@
-import { defineOutput, defineStep, EnvironmentError } from '@berth/contract'
+import { defineOutput, defineStep, EnvironmentError, lazySchema } from '@berth/contract'
 import { engineCall } from '@berth/engine'
 import * as z from 'zod'
 import { renderInstanceCompose, workspaceImage, workspaceSettings } from '../render/instance.js'
@@ -6,31 +6,33 @@ import { DEFAULT_WORKSPACE_IMAGE } from '../render/workspace.js'
 import { composeSection } from '../schema.js'
 import { composeFilesFor, missingFiles, requireInstance } from './context.js'
 
-export const renderReportSchema = z.object({
-  /** False with `compose.render.enabled: false`: compose runs the user's files as they are. */
-  enabled: z.boolean(),
-  /** The user's compose files (in the instance's checkout). */
-  sources: z.array(z.string()),
-  /** The rendered file compose runs (`<instance>/.sandbox/compose.yaml`). */
-  file: z.string().optional(),
-  /** The `--project-directory` compose runs it with: the first user file's folder. */
-  projectDirectory: z.string().optional(),
-  /** True when the render came from the cache (no compose file changed). */
-  cached: z.boolean().optional(),
-  changes: z.array(z.object({ subject: z.string(), change: z.string() })),
-  warnings: z.array(z.string()),
-  ports: z.array(
-    z.object({
-      service: z.string(),
-      written: z.string(),
-      rendered: z.string(),
-      /** The `.env.sandbox` variables holding the host port(s), when berth mapped it. */
-      variables: z.array(z.string()),
-    }),
-  ),
-  /** The rendered file's text (`berth compose config` only). */
-  text: z.string().optional(),
-})
+export const renderReportSchema = lazySchema(() =>
+  z.object({
+    /** False with `compose.render.enabled: false`: compose runs the user's files as they are. */
+    enabled: z.boolean(),
+    /** The user's compose files (in the instance's checkout). */
+    sources: z.array(z.string()),
+    /** The rendered file compose runs (`<instance>/.sandbox/compose.yaml`). */
+    file: z.string().optional(),
+    /** The `--project-directory` compose runs it with: the first user file's folder. */
+    projectDirectory: z.string().optional(),
+    /** True when the render came from the cache (no compose file changed). */
+    cached: z.boolean().optional(),
+    changes: z.array(z.object({ subject: z.string(), change: z.string() })),
+    warnings: z.array(z.string()),
+    ports: z.array(
+      z.object({
+        service: z.string(),
+        written: z.string(),
+        rendered: z.string(),
+        /** The `.env.sandbox` variables holding the host port(s), when berth mapped it. */
+        variables: z.array(z.string()),
+      }),
+    ),
+    /** The rendered file's text (`berth compose config` only). */
+    text: z.string().optional(),
+  }),
+)
 
 export type RenderReport = z.infer<typeof renderReportSchema>
 

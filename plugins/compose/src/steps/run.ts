@@ -7,6 +7,7 @@ import {
   defineOutput,
   defineStep,
   type EngineContainer,
+  lazySchema,
   OperationError,
   type TaskContext,
   UsageError,
@@ -31,14 +32,16 @@ const RECORDED_OUTPUT = 64 * 1024
 /** The record is trimmed to its newer half when it grows past this. */
 const RECORD_LIMIT = 4 * 1024 * 1024
 
-const runSchema = z.object({
-  command: z.array(z.string()),
-  /** The command's own exit code (berth exits with it); null when it was killed. */
-  exitCode: z.number().int().nullable(),
-  durationMs: z.number().int().min(0),
-  /** Its output (stdout and stderr interleaved, line by line), secrets redacted. */
-  output: z.string(),
-})
+const runSchema = lazySchema(() =>
+  z.object({
+    command: z.array(z.string()),
+    /** The command's own exit code (berth exits with it); null when it was killed. */
+    exitCode: z.number().int().nullable(),
+    durationMs: z.number().int().min(0),
+    /** Its output (stdout and stderr interleaved, line by line), secrets redacted. */
+    output: z.string(),
+  }),
+)
 
 /** `output.run`: what `berth run --json` (and the MCP `run` tool) reports. */
 export const runOutput = defineOutput('run', runSchema, {
@@ -48,11 +51,13 @@ export const runOutput = defineOutput('run', runSchema, {
 /** `output.shell`: the interactive shell's exit code and duration (its output is the terminal's). */
 export const shellOutput = defineOutput(
   'shell',
-  z.object({
-    command: z.array(z.string()),
-    exitCode: z.number().int().nullable(),
-    durationMs: z.number().int().min(0),
-  }),
+  lazySchema(() =>
+    z.object({
+      command: z.array(z.string()),
+      exitCode: z.number().int().nullable(),
+      durationMs: z.number().int().min(0),
+    }),
+  ),
   { description: "the shell opened in the instance's workspace: its exit code and duration" },
 )
 

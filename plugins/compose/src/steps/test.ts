@@ -1,7 +1,16 @@
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { defineStep, flag, InterruptedError, listFiles, type TaskContext, UsageError, utcStamp } from '@berth/contract'
+import {
+  defineStep,
+  flag,
+  InterruptedError,
+  lazySchema,
+  listFiles,
+  type TaskContext,
+  UsageError,
+  utcStamp,
+} from '@berth/contract'
 import * as z from 'zod'
 import { type E2eReport, e2eOutput } from '../outputs.js'
 import { composeEnvironment } from '../project.js'
@@ -19,7 +28,11 @@ export function testSettings(ctx: TaskContext): ComposeTestConfig {
 }
 
 const serviceFlag = flag.parsed(
-  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'is not a service name (name one from the compose file, e.g. e2e)'),
+  lazySchema(() =>
+    z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'is not a service name (name one from the compose file, e.g. e2e)'),
+  ),
   'the test service (default: config test.service, e2e)',
   { value: 'NAME' },
 )

@@ -1,31 +1,35 @@
-import { defineOutput, defineStep, instanceLabel, table } from '@berth/contract'
+import { defineOutput, defineStep, instanceLabel, lazySchema, table } from '@berth/contract'
 import * as z from 'zod'
 import { resolveBaseBranch } from '../base.js'
 import { repoOf, worktreeSection } from '../context.js'
 import { describeWorktrees, type WorktreeListing, worktreeListingSchema } from '../describe.js'
 
 /** `output.worktrees` (`berth worktrees`): every worktree and registered clone, with its state. */
-export const worktreesOutput = defineOutput('worktrees', z.array(worktreeListingSchema), {
-  description:
-    'every worktree and registered clone of the repository: kind, branch, instance, slot, uncommitted and unpushed work',
-  render: (rows) =>
-    table([
-      ['KIND', 'BRANCH', 'SLOT', 'STATE', 'INSTANCE', 'PATH'],
-      ...rows.map((w) => [
-        w.main ? 'main' : w.kind,
-        w.branch ?? '(detached)',
-        w.slot === null ? '-' : String(w.slot),
-        [
-          w.dirty.length ? `${w.dirty.length} uncommitted` : '',
-          w.unpushed.length ? `${w.unpushed.length} unpushed` : '',
-        ]
-          .filter(Boolean)
-          .join(', ') || 'clean',
-        w.id ? instanceLabel({ id: w.id, name: w.name ?? undefined }) : '-',
-        w.path,
+export const worktreesOutput = defineOutput(
+  'worktrees',
+  lazySchema(() => z.array(worktreeListingSchema)),
+  {
+    description:
+      'every worktree and registered clone of the repository: kind, branch, instance, slot, uncommitted and unpushed work',
+    render: (rows) =>
+      table([
+        ['KIND', 'BRANCH', 'SLOT', 'STATE', 'INSTANCE', 'PATH'],
+        ...rows.map((w) => [
+          w.main ? 'main' : w.kind,
+          w.branch ?? '(detached)',
+          w.slot === null ? '-' : String(w.slot),
+          [
+            w.dirty.length ? `${w.dirty.length} uncommitted` : '',
+            w.unpushed.length ? `${w.unpushed.length} unpushed` : '',
+          ]
+            .filter(Boolean)
+            .join(', ') || 'clean',
+          w.id ? instanceLabel({ id: w.id, name: w.name ?? undefined }) : '-',
+          w.path,
+        ]),
       ]),
-    ]),
-})
+  },
+)
 
 /** Lists every worktree (and registered clone) of the repository in `ctx.output.worktrees`. Read-only. */
 export const listStep = defineStep({

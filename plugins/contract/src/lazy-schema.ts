@@ -1,0 +1,37 @@
+/**
+ * A value (a zod schema) built the first time it is used, not when its module loads.
+ *
+ * Building a zod schema costs far more than parsing with it once: a plugin's module declares a few
+ * dozen (its config section, its outputs, its flags), and a command loads the plugins whose steps
+ * or services it uses, most of whose schemas it never touches (`sandbox list` reads no compose
+ * section; issue 16 measured ~9 ms of a ~90 ms command building them). A module writes
+ *
+ *     export const portsConfigSchema = lazySchema(() => z.record(z.string(), portSpecSchema))
+ *
+ * and every use stays as it is (`portsConfigSchema.parse(x)`, `.extend(…)`, nested in another
+ * schema, `z.infer<typeof portsConfigSchema>`): what comes back stands in for the schema and
+ * builds it on its first property read. A schema derived from another at module level
+ * (`base.extend(…)`) is wrapped too, or it would build its base at load.
+ */
+export function lazySchema<T extends object>(build: () => T): T {
+  let built: T | undefined
+  const real = (): T => {
+    built ??= build()
+    return built
+  }
+  return new Proxy({} as T, {
+    // The real schema is the receiver: its getters and methods see it, not the stand-in.
+    get: (_, key) => Reflect.get(real(), key),
+    set: (_, key, value) => Reflect.set(real(), key, value),
+    has: (_, key) => Reflect.has(real(), key),
+    deleteProperty: (_, key) => Reflect.deleteProperty(real(), key),
+    getPrototypeOf: () => Reflect.getPrototypeOf(real()),
+    ownKeys: () => Reflect.ownKeys(real()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(real(), key)
+      // A proxy may not report a property its (empty) target lacks as non-configurable.
+      return descriptor ? { ...descriptor, configurable: true } : undefined
+    },
+    defineProperty: (_, key, descriptor) => Reflect.defineProperty(real(), key, descriptor),
+  })
+}
