@@ -103,29 +103,16 @@ const yamlInBundle = {
     }))
   },
 }
-await build({
-  ...common,
-  // Already the function Node's loader would wrap it in (bin/code-cache.cjs compiles it as it is:
-  // no copy of a megabyte-long string per run), and without the layout whitespace (less to read).
-  banner: { js: `(function (exports, require, module, __filename, __dirname) {${common.banner.js}` },
-  footer: { js: '\n})' },
-  minifyWhitespace: true,
-  external: common.external.filter((name) => name !== 'yaml'),
-  entryPoints: { runner: 'dist/execute.js' },
-  outdir: 'dist/bundle',
-  outExtension: { '.js': '.cjs' },
-  plugins: [trim, yamlInBundle],
-})
-
 /**
  * Node's own modules a command may never use load when they are first used, not when the module
  * importing them is evaluated (issue 16: `node:crypto` and `node:child_process` cost ~2.5 ms each
- * to load, `net` and `tty` ~3 ms together, and `sandbox list` used none of crypto, child_process,
- * os or readline). esbuild keeps an ES module's `import { x } from 'node:m'` as
- * `import_node_m = require("node:m")` and reads `import_node_m.x` where the code uses `x`, so a
- * proxy that requires the module on its first property read is the same module to the code.
+ * to load, `net` and `tty` ~3 ms together, and `sandbox list` uses none of crypto,
+ * child_process, os or readline). Each import of one becomes `require("berth-lazy:node:m")`,
+ * replaced after the build by a proxy that requires the module on its first use (the code reads
+ * `m.name` where it uses an imported `name`; a namespace import copies the module's names, which
+ * loads it then).
  */
-const LAZY_BUILTINS = [
+const LAZY_BUILTINS = new Set([
   'child_process',
   'crypto',
   'dgram',
@@ -142,26 +129,48 @@ const LAZY_BUILTINS = [
   'tty',
   'worker_threads',
   'zlib',
-]
-const LAZY_REQUIRE = new RegExp(
-  `(\\bimport_[\\w$]+\\s*=\\s*)require\\("node:(${LAZY_BUILTINS.map((m) => m.replace('/', '\\/')).join('|')})"\\)`,
-  'g',
-)
-const LAZY_HELPER =
-  'function __berthLazyBuiltin(id){let m;const load=()=>m??=require(id);return new Proxy({},{get:(_,k)=>load()[k],has:(_,k)=>k in load()})}'
+])
+const lazyBuiltins = {
+  name: 'berth-lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const id = args.path.replace(/^node:/, '')
+      return LAZY_BUILTINS.has(id) ? { path: `berth-lazy:node:${id}`, external: true } : undefined
+    })
+  },
+}
+const LAZY_HELPER = [
+  'function __berthLazyBuiltin(id){let m;const load=()=>m??=require(id);return new Proxy({},{',
+  'get:(_,k)=>load()[k],has:(_,k)=>k in load(),ownKeys:()=>Reflect.ownKeys(load()),',
+  'getOwnPropertyDescriptor:(_,k)=>{const d=Reflect.getOwnPropertyDescriptor(load(),k);return d&&{...d,configurable:true}},',
+  'getPrototypeOf:()=>Reflect.getPrototypeOf(load())})}',
+].join('')
+
+await build({
+  ...common,
+  // Already the function Node's loader would wrap it in (bin/code-cache.cjs compiles it as it is:
+  // no copy of a megabyte-long string per run), and without the layout whitespace (less to read).
+  banner: { js: `(function (exports, require, module, __filename, __dirname) {${common.banner.js}${LAZY_HELPER};` },
+  footer: { js: '\n})' },
+  // Minified: less to read and a smaller code cache to deserialise on every run (issue 16).
+  // BERTH_BUNDLE_READABLE=1 keeps names and layout, for profiling.
+  minify: !process.env.BERTH_BUNDLE_READABLE,
+  external: common.external.filter((name) => name !== 'yaml'),
+  entryPoints: { runner: 'dist/execute.js' },
+  outdir: 'dist/bundle',
+  outExtension: { '.js': '.cjs' },
+  plugins: [trim, yamlInBundle, lazyBuiltins],
+})
 {
   const file = 'dist/bundle/runner.cjs'
-  const source = readFileSync(file, 'latin1')
   let count = 0
-  const lazy = source.replace(LAZY_REQUIRE, (_, assign, id) => {
+  const lazy = readFileSync(file, 'latin1').replace(/require\("berth-lazy:(node:[a-z_/]+)"\)/g, (_, id) => {
     count++
-    return `${assign}__berthLazyBuiltin("node:${id}")`
+    return `__berthLazyBuiltin(${JSON.stringify(id)})`
   })
   // Fails the build when esbuild's output no longer has the shape this relies on.
-  if (count < 10)
-    throw new Error(`${file}: only ${count} of Node's own modules made lazy; has esbuild's output changed?`)
-  const at = lazy.indexOf('var __berthBundleUrl')
-  writeFileSync(file, `${lazy.slice(0, at)}${LAZY_HELPER};${lazy.slice(at)}`, 'latin1')
+  if (count < 10 || lazy.includes('berth-lazy:')) throw new Error(`${file}: Node's own modules were not all made lazy`)
+  writeFileSync(file, lazy, 'latin1')
 }
 
 // V8-cached code cannot call import() in Node 20 (bin/code-cache.cjs): make sure none is left.

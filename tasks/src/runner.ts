@@ -86,6 +86,21 @@ export async function runPipeline(
       throw error
     }
   }
+  // Slow reads of later steps (an engine request) start now, overlapping the steps before them.
+  let prefetched = false
+  for (const bound of steps) {
+    if (!bound.step.prefetch) continue
+    try {
+      ctx.settings = bound.step.config?.read(ctx)
+      bound.step.prefetch(ctx as never)
+      prefetched = true
+    } catch (error) {
+      ctx.log.debug(`prefetch of ${bound.id} failed: ${(error as Error).message}`)
+    }
+  }
+  // One turn of the event loop: a socket connects and sends its request before the steps before
+  // it keep the thread busy (a step reading files synchronously would otherwise hold it back).
+  if (prefetched) await new Promise((resolve) => setImmediate(resolve))
   progress.phase = 'run'
   for (const bound of steps) {
     const started = monotonicMs()

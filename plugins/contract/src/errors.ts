@@ -21,7 +21,8 @@ export class BerthError extends Error {
 
   constructor(code: string, exitCode: ExitCode, message: string, options: BerthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.name = new.target.name
+    // A plugin's own subclass is named after its class; berth's own set theirs below.
+    this.name = new.target === BerthError ? 'BerthError' : new.target.name
     this.code = code
     this.exitCode = exitCode
     this.hint = options.hint
@@ -32,6 +33,8 @@ export class BerthError extends Error {
 
 /** Exit 1: the operation itself failed (gate failed, compose failed, registry unreadable). */
 export class OperationError extends BerthError {
+  // Named here, not by the class's own name: berth's bundle renames its classes (minified).
+  override readonly name = 'OperationError'
   constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
     super(options?.code ?? 'E_FAILED', 1, message, options)
   }
@@ -39,6 +42,7 @@ export class OperationError extends BerthError {
 
 /** Exit 2: bad flags, bad names, bad config. Nothing has been changed when this is thrown. */
 export class UsageError extends BerthError {
+  override readonly name = 'UsageError'
   constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
     super(options?.code ?? 'E_USAGE', 2, message, options)
   }
@@ -46,6 +50,7 @@ export class UsageError extends BerthError {
 
 /** Exit 2: the config file is invalid; `problems` lists every `path: message`. */
 export class ConfigError extends BerthError {
+  override readonly name = 'ConfigError'
   readonly problems: string[]
   constructor(message: string, problems: string[], options?: BerthErrorOptions) {
     super('E_CONFIG', 2, message, { ...options, details: { problems, ...options?.details } })
@@ -55,6 +60,7 @@ export class ConfigError extends BerthError {
 
 /** Exit 3: something else holds what we need (slot, port, name) or work would be lost. */
 export class ConflictError extends BerthError {
+  override readonly name = 'ConflictError'
   constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
     super(options?.code ?? 'E_CONFLICT', 3, message, options)
   }
@@ -62,6 +68,7 @@ export class ConflictError extends BerthError {
 
 /** Exit 4: the environment lacks something berth needs (Docker engine, git, a repository). */
 export class EnvironmentError extends BerthError {
+  override readonly name = 'EnvironmentError'
   constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
     super(options?.code ?? 'E_ENVIRONMENT', 4, message, options)
   }
@@ -72,6 +79,7 @@ export class EnvironmentError extends BerthError {
  * SIGTERM). The message says so and what the rollback left, if anything.
  */
 export class InterruptedError extends BerthError {
+  override readonly name = 'InterruptedError'
   constructor(message = 'interrupted', options?: BerthErrorOptions) {
     super('E_INTERRUPTED', 130, message, options)
   }

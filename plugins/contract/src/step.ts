@@ -194,6 +194,13 @@ export interface Step<
    * ConfigError. Runs under `--dry-run` too. `ctx.instance` is not known yet.
    */
   validate?(ctx: StepContext<F, C, O>): void | Promise<void>
+  /**
+   * Starts the slow reads `run` will await (an engine request), once every `validate` passed and
+   * before the pipeline's first step runs, so they overlap the steps before this one. Must not
+   * change anything, nor throw: a failed read is `run`'s to report when it awaits the result.
+   * `ctx.instance` may not be known yet.
+   */
+  prefetch?(ctx: StepContext<F, C, O>): void
   run(ctx: StepContext<F, C, O>): void | Promise<void>
   /** Reverses what `run` changed; called in reverse order when a later step fails. */
   undo?(ctx: StepContext<F, C, O>): void | Promise<void>

@@ -21,15 +21,20 @@ export interface SlotPortSource {
 }
 
 export function slotPortSource(ctx: TaskContext): SlotPortSource {
-  const layout: PortLayout = portsSection.read(ctx) ?? {}
-  const block = derivedPortsSection.read(ctx)
-  const maxSlot = ctx.services.maxSlot?.() ?? 10
+  // Read on first use: a command that never asks for a slot's ports (url, list) validates neither
+  // section (plugins' services are made for every command that loads them).
+  let layoutRead: PortLayout | undefined
+  const layoutOf = (): PortLayout => {
+    layoutRead ??= portsSection.read(ctx) ?? {}
+    return layoutRead
+  }
+  const blockOf = () => derivedPortsSection.read(ctx)
   let published: PublishedHostPorts[] | undefined
   let checked = false
   const readPublished = (): PublishedHostPorts[] => {
     if (published) return published
     try {
-      published = ctx.services.publishedHostPorts?.(Object.keys(slotPorts(layout, 0))) ?? []
+      published = ctx.services.publishedHostPorts?.(Object.keys(slotPorts(layoutOf(), 0))) ?? []
     } catch (error) {
       // An unreadable compose file is reported (exit 2) by the step that renders it.
       ctx.log.debug(`ports: could not read the published ports (${(error as Error).message.split('\n')[0]})`)
@@ -38,14 +43,17 @@ export function slotPortSource(ctx: TaskContext): SlotPortSource {
     return published
   }
   return {
-    layout,
+    get layout() {
+      return layoutOf()
+    },
     published: readPublished,
-    nameHostPorts: (entries) => nameHostPorts(layout, entries),
-    derivedProblems: (max) => derivedProblems(layout, block, readPublished(), max),
+    nameHostPorts: (entries) => nameHostPorts(layoutOf(), entries),
+    derivedProblems: (max) => derivedProblems(layoutOf(), blockOf(), readPublished(), max),
     slotPorts(slot) {
-      const derived = derivedSlotPorts(layout, block, readPublished(), slot)
+      const layout = layoutOf()
+      const derived = derivedSlotPorts(layout, blockOf(), readPublished(), slot)
       if (!checked && Object.keys(derived).length > 0) {
-        const problems = derivedProblems(layout, block, readPublished(), maxSlot)
+        const problems = derivedProblems(layout, blockOf(), readPublished(), ctx.services.maxSlot?.() ?? 10)
         if (problems.length > 0) {
           throw new UsageError(`derived ports would collide:\n  ${problems.join('\n  ')}`, {
             code: 'E_DERIVED_PORTS',

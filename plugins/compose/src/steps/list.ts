@@ -48,6 +48,10 @@ export const composeListStep = defineStep({
   description: 'compose state of every instance and orphan projects (one engine request for all)',
   uses: ['listInstances', 'machineInstances', 'defaultSlotPorts'],
   outputs: [composeOutput],
+  // The engine answers while the registry is read (sandbox list: registry.list, instance.summary).
+  prefetch(ctx) {
+    engineSnapshot(ctx).catch(() => undefined)
+  },
   async run(ctx) {
     const { containers, volumes } = await engineSnapshot(ctx)
     const instances = await instanceStates(ctx)
