@@ -5,7 +5,15 @@ export const BUILTIN_MANIFEST: Record<string, { steps: string[]; sections: strin
   ports: {
     steps: ['check'],
     sections: ['ports', 'derivedPorts'],
-    services: ['slotPorts', 'nameHostPorts', 'portLayoutProblems', 'probeSlot', 'probePorts', 'defaultSlotPorts'],
+    services: [
+      'slotPorts',
+      'nameHostPorts',
+      'portLayoutProblems',
+      'probeSlot',
+      'probePorts',
+      'prefetchPortProbe',
+      'defaultSlotPorts',
+    ],
   },
   registry: {
     steps: ['lock', 'capacity', 'claim', 'resolve', 'release', 'releaseSlot', 'list', 'slots'],

@@ -183,7 +183,7 @@ async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunn
     steps.length > 0 &&
     steps.every((bound) => stepEffect(bound.step) === 'read')
   const config = readOnly
-    ? resolveConfigLazily(found, plugins, repo?.root, problems, cwd, unloaded)
+    ? resolveConfigLazily(found, plugins, repo?.root, problems, cwd, unloaded, core)
     : resolveConfig(found, plugins, repo?.root, problems, cwd)
   return { repo, config, plugins, pipelines, steps, stepFlags, unloaded }
 }

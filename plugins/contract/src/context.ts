@@ -21,6 +21,11 @@ export interface BerthServices {
   probeSlot?(slot: number): Promise<PortHolder[]>
   /** Which of `ports` something on the host holds, with the holder; `[]` when all are free (ports plugin). */
   probePorts?(ports: number[]): Promise<PortHolder[]>
+  /**
+   * Starts reading the host's table of listening ports now (the kernel takes milliseconds), for the
+   * next `probePorts` to use; later probes read it afresh (ports plugin). For a step's `prefetch`.
+   */
+  prefetchPortProbe?(): void
   /** Host ports of a slot in berth's default (KTRDR) layout, whatever this project's layout (ports plugin). */
   defaultSlotPorts?(slot: number): Record<string, number>
   /** The highest slot number of the project's slot range (registry plugin's `slots.max`). */

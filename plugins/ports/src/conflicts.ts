@@ -9,8 +9,12 @@ export function slotConflicts(layout: PortLayout, slot: number, ownProject?: str
 }
 
 /** Which of `ports` something holds on the host (ignoring the compose project `ownProject`), with the holder. */
-export async function portConflicts(ports: number[], ownProject?: string): Promise<PortHolder[]> {
-  const busy = await busyPorts(ports)
+export async function portConflicts(
+  ports: number[],
+  ownProject?: string,
+  table?: Promise<Set<number> | undefined>,
+): Promise<PortHolder[]> {
+  const busy = await busyPorts(ports, undefined, table)
   if (busy.length === 0) return []
   const holders = await findPortHolders(busy)
   return holders.filter((holder) => ownProject === undefined || holder.project !== ownProject)

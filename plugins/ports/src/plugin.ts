@@ -14,6 +14,7 @@ import { derivedPortsSection } from './derived.js'
 import { assertEnvMatchesClaim } from './env-ports.js'
 import { layoutProblems, portsConfigSchema, portsSection } from './layout.js'
 import { defaultSlotPorts } from './preset.js'
+import { listeningPorts } from './probe.js'
 import { slotPortSource } from './slot-ports.js'
 import { diagnoseSlotHolders } from './strangers.js'
 
@@ -75,6 +76,13 @@ export function portsPlugin(): Plugin {
     },
     services: (ctx) => {
       const source = slotPortSource(ctx)
+      // The listening-port table a step's prefetch started reading, for the next probe only.
+      let prefetched: Promise<Set<number> | undefined> | undefined
+      const takePrefetched = () => {
+        const table = prefetched
+        prefetched = undefined
+        return table
+      }
       return {
         slotPorts: (slot: number) => source.slotPorts(slot),
         nameHostPorts: (published) => source.nameHostPorts(published),
@@ -85,7 +93,10 @@ export function portsPlugin(): Plugin {
           return layoutProblems(parsed.data, maxSlot)
         },
         probeSlot: (slot: number) => portConflicts(Object.values(source.slotPorts(slot))),
-        probePorts: (ports: number[]) => portConflicts(ports),
+        probePorts: (ports: number[]) => portConflicts(ports, undefined, takePrefetched()),
+        prefetchPortProbe: () => {
+          prefetched ??= listeningPorts().catch(() => undefined)
+        },
         defaultSlotPorts,
       }
     },

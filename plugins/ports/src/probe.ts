@@ -42,9 +42,14 @@ export async function listeningPorts(): Promise<Set<number> | undefined> {
  * on all interfaces would collide with it too), from the kernel's tables where there are some,
  * else each probed by binding 127.0.0.1, concurrently.
  */
-export async function busyPorts(ports: number[], host = '127.0.0.1'): Promise<number[]> {
+export async function busyPorts(
+  ports: number[],
+  host = '127.0.0.1',
+  /** The table {@link listeningPorts} read already (or is reading). */
+  table?: Promise<Set<number> | undefined>,
+): Promise<number[]> {
   if (ports.length === 0) return []
-  const listening = host === '127.0.0.1' ? await listeningPorts() : undefined
+  const listening = host === '127.0.0.1' ? await (table ?? listeningPorts()) : undefined
   if (listening) return ports.filter((port) => listening.has(port))
   const free = await Promise.all(ports.map((port) => probePort(port, host)))
   return ports.filter((_, index) => !free[index])

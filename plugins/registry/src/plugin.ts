@@ -314,7 +314,11 @@ export function registryPlugin(): Plugin {
         config: slotsSection,
         outputs: [slotsOutput, registryUpgradeOutput],
         // slotPorts reads the compose file's published ports (derived ports) and maxSlot.
-        uses: ['defaultSlotPorts', 'slotPorts', 'probePorts', 'publishedHostPorts', 'maxSlot'],
+        uses: ['defaultSlotPorts', 'slotPorts', 'probePorts', 'prefetchPortProbe', 'publishedHostPorts', 'maxSlot'],
+        // The kernel lists the listening ports while the slots' ports are worked out.
+        prefetch(ctx) {
+          ctx.services.prefetchPortProbe?.()
+        },
         async run(ctx) {
           const registry = await readRegistry(ctx.home, storeOptions(ctx))
           ctx.output.slots = await slotTable({

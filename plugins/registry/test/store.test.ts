@@ -123,6 +123,24 @@ describe('writeRegistry', () => {
     assert.deepEqual((await readRegistry(dir)).instances, registry.instances)
   })
 
+  test("writes its records' checksum; an edited record is checked against the schema again", async () => {
+    const dir = home()
+    await writeRegistry(dir, { version: REGISTRY_VERSION, instances: [{ ...instance(dir, 'a'), slot: 1 }] })
+    const { file } = registryPaths(dir)
+    const written = JSON.parse(readFileSync(file, 'utf8'))
+    assert.match(written.checksum, /^cyrb53:[0-9a-f]+$/)
+    // A valid edit: the checksum no longer matches, the schema accepts it.
+    written.instances[0].createdAt = '2026-01-01T00:00:00.000Z'
+    writeFileSync(file, JSON.stringify(written, null, 2))
+    assert.equal((await readRegistry(dir)).instances[0]?.createdAt, '2026-01-01T00:00:00.000Z')
+    // An invalid edit under the old checksum is refused, and the file left as it is.
+    written.instances[0].slot = 'one'
+    const broken = JSON.stringify(written, null, 2)
+    writeFileSync(file, broken)
+    await rejectsCorrupt(readRegistry(dir), file)
+    assert.equal(readFileSync(file, 'utf8'), broken)
+  })
+
   test('refuses to write a record the schema rejects', async () => {
     const dir = home()
     const bad = { version: REGISTRY_VERSION, instances: [{ id: '' }] } as never

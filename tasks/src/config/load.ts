@@ -112,6 +112,7 @@ export async function findConfig(cwd: string, stopDir?: string): Promise<FoundCo
 }
 
 export interface ParsedCore {
+  project?: string | undefined
   plugins: PluginEntry[]
   pipelines: Record<string, string[] | PipelineEdit>
 }
@@ -126,7 +127,7 @@ export function parseCore(raw: Record<string, unknown>, file: string | null): Pa
       problems,
     )
   }
-  return { plugins: parsed.data.plugins, pipelines: parsed.data.pipelines }
+  return { project: parsed.data.project, plugins: parsed.data.plugins, pipelines: parsed.data.pipelines }
 }
 
 /**
@@ -176,6 +177,8 @@ export function resolveConfigLazily(
   extraProblems: string[] = [],
   cwd: string = process.cwd(),
   unloaded: Record<string, { sections: string[] }> = {},
+  /** The runner's keys as {@link parseCore} read them already (presets add none of them). */
+  parsedCore?: ParsedCore,
 ): ResolvedConfig {
   const shape = configShape(plugins)
   // Sections of built-ins the command did not load: known keys, never validated nor read here.
@@ -195,14 +198,18 @@ export function resolveConfigLazily(
     if (!(key in shape) && !elsewhere.has(key))
       problems.push(`${key}: unknown key (check the spelling; 'berth config schema' lists the keys)`)
   }
-  const core = z
-    .object(coreConfigShape)
-    .safeParse(Object.fromEntries(Object.keys(coreConfigShape).map((key) => [key, raw[key]])))
-  if (!core.success) problems.push(...formatIssues(core.error.issues))
-  if (problems.length > 0 || !core.success) throw invalid(problems)
+  let core = parsedCore
+  if (!core) {
+    const parsed = z
+      .object(coreConfigShape)
+      .safeParse(Object.fromEntries(Object.keys(coreConfigShape).map((key) => [key, raw[key]])))
+    if (!parsed.success) problems.push(...formatIssues(parsed.error.issues))
+    else core = parsed.data
+  }
+  if (problems.length > 0 || !core) throw invalid(problems)
   const root = found.file ? dirname(found.file) : (repoRoot ?? cwd)
-  const project = core.data.project ?? (slugify(basename(repoRoot ?? root)) || 'berth')
-  const sections: Record<string, unknown> = { pipelines: core.data.pipelines, plugins: core.data.plugins }
+  const project = core.project ?? (slugify(basename(repoRoot ?? root)) || 'berth')
+  const sections: Record<string, unknown> = { pipelines: core.pipelines, plugins: core.plugins }
   for (const [name, schema] of Object.entries(shape)) {
     if (name in coreConfigShape) continue
     let value: { ok: true; data: unknown } | undefined
