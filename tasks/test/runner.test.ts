@@ -11,6 +11,7 @@ import {
   type Step,
   type TaskContext,
 } from '@berth/contract'
+import * as z from 'zod'
 import { type BoundStep, type PipelineError, runPipeline } from '../src/runner.js'
 
 function context(signal = new AbortController().signal): TaskContext {
@@ -244,5 +245,59 @@ describe('runPipeline', () => {
     assert.equal(error.code, 'E_INTERRUPTED')
     assert.equal(error.step, 'b.two')
     assert.deepEqual(calls, ['run a.abort', 'undo a.abort'])
+  })
+
+  test("runs every step's prefetch after every validate and before the first run; a failing prefetch fails nothing", async () => {
+    const calls: string[] = []
+    const steps: BoundStep[] = [
+      {
+        id: 'a.first',
+        plugin,
+        step: { validate: () => void calls.push('validate a'), run: () => void calls.push('run a') },
+      },
+      {
+        id: 'b.engine',
+        plugin,
+        step: {
+          validate: () => void calls.push('validate b'),
+          prefetch: () => void calls.push('prefetch b'),
+          run: () => void calls.push('run b'),
+        },
+      },
+      {
+        id: 'c.broken',
+        plugin,
+        step: {
+          prefetch: () => {
+            throw new Error('no engine')
+          },
+          run: () => void calls.push('run c'),
+        },
+      },
+    ]
+    await runPipeline(steps, context())
+    assert.deepEqual(calls, ['validate a', 'validate b', 'prefetch b', 'run a', 'run b', 'run c'])
+  })
+
+  test('checkSchemas false skips the schema check of outputs, never the check of undeclared keys', async () => {
+    const output = { key: 'count', description: 'a number', schema: z.number() }
+    const writes = (value: unknown, key = 'count'): BoundStep => ({
+      id: 'a.writes',
+      plugin,
+      step: {
+        outputs: [output],
+        run: (ctx) => {
+          ;(ctx.output as Record<string, unknown>)[key] = value
+        },
+      },
+    })
+    const invalid = await failure(runPipeline([writes('three')], context()))
+    assert.equal(invalid.code, 'E_PLUGIN_CONTRACT')
+    assert.match(invalid.message, /wrote an invalid "count" output/)
+    const unchecked = context()
+    await runPipeline([writes('three')], unchecked, {}, { checkSchemas: () => false })
+    assert.equal(unchecked.output.count, 'three')
+    const undeclared = await failure(runPipeline([writes(3, 'other')], context(), {}, { checkSchemas: () => false }))
+    assert.match(undeclared.message, /wrote the output "other", which it does not declare/)
   })
 })

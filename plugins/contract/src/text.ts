@@ -44,3 +44,20 @@ export function table(rows: string[][]): string[] {
       .trimEnd(),
   )
 }
+
+/**
+ * A 53-bit hash of a text (cyrb53), as `cyrb53:<hex>`: to tell berth's own unchanged output from
+ * anything else, or to name a cache entry. Not a defence against anyone forging it.
+ */
+export function fingerprint(text: string): string {
+  let h1 = 0xdeadbeef
+  let h2 = 0x41c6ce57
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    h1 = Math.imul(h1 ^ c, 2654435761)
+    h2 = Math.imul(h2 ^ c, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return `cyrb53:${(4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16)}`
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { lstat, mkdir, open, readlink, realpath, rename, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { OperationError } from '@berth/contract'
+import { fingerprint, OperationError } from '@berth/contract'
 import type * as z from 'zod'
 import { withLock } from './lock.js'
 import type { RegistryUpgrade } from './outputs.js'
@@ -97,22 +97,12 @@ async function loadRegistry(home: string, options: StoreOptions): Promise<Loaded
 }
 
 /**
- * The `checksum` berth writes beside the records: a 53-bit hash (cyrb53) of their JSON, to tell
- * its own unchanged output from anything else (not a defence against someone forging it: whoever
- * can write the file can write any registry).
+ * The `checksum` berth writes beside the records: the fingerprint of their JSON, to tell its own
+ * unchanged output from anything else (not a defence against someone forging it: whoever can write
+ * the file can write any registry).
  */
 export function recordsChecksum(instances: unknown): string {
-  const text = JSON.stringify(instances) ?? ''
-  let h1 = 0xdeadbeef
-  let h2 = 0x41c6ce57
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    h1 = Math.imul(h1 ^ c, 2654435761)
-    h2 = Math.imul(h2 ^ c, 1597334677)
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
-  return `cyrb53:${(4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16)}`
+  return fingerprint(JSON.stringify(instances) ?? '')
 }
 
 /** The last registry text parsed in this process, and what it parsed to (never handed out: copies are). */

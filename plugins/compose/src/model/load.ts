@@ -51,6 +51,20 @@ export function loadComposeModel(files: string[]): ComposeModel {
   return { doc, services, files, projectDir }
 }
 
+/** Told of every file a model load reads, and its text (the model cache records them). */
+let readObserver: ((file: string, text: string) => void) | undefined
+
+/** Runs `load`, telling `observer` of every compose file it reads (extended files included). */
+export function observeReads<T>(observer: (file: string, text: string) => void, load: () => T): T {
+  const previous = readObserver
+  readObserver = observer
+  try {
+    return load()
+  } finally {
+    readObserver = previous
+  }
+}
+
 /** One file as plain data: anchors and merge keys resolved, nothing interpolated. */
 export function parseComposeFile(file: string): Mapping {
   let text: string
@@ -60,6 +74,7 @@ export function parseComposeFile(file: string): Mapping {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error)
     throw modelError(`cannot read compose file ${file} (${reason})`, 'check compose.files in the berth config')
   }
+  readObserver?.(file, text)
   return parseComposeText(text, file)
 }
 

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import type { InstanceRecord, TaskContext } from '@berth/contract'
 import type { VariableValues } from '../lint/interpolate.js'
 import { IDENTITY_VARIABLES } from '../lint/report.js'
+import { loadModelCached } from '../model/cache.js'
 import { readDotEnvFile } from '../model/dotenv.js'
 import { type ComposeModel, loadComposeModel } from '../model/load.js'
 import type { Mapping } from '../model/normalise.js'
@@ -201,7 +202,7 @@ export function loadModelOnce(files: string[]): ComposeModel {
   const key = files.map((file) => `${file}\0${readOptional(file) ?? '\0missing'}`).join('\0\0')
   let model = models.get(key)
   if (!model) {
-    model = loadComposeModel(files)
+    model = loadModelCached(files, () => loadComposeModel(files))
     models.set(key, model)
   }
   return model
