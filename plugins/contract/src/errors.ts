@@ -34,7 +34,7 @@ export class BerthError extends Error {
 /** Exit 1: the operation itself failed (gate failed, compose failed, registry unreadable). */
 export class OperationError extends BerthError {
   // Named here, not by the class's own name: berth's bundle renames its classes (minified).
-  override readonly name = 'OperationError'
+  override readonly name: string = 'OperationError'
   constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
     super(options?.code ?? 'E_FAILED', 1, message, options)
   }
@@ -42,7 +42,7 @@ export class OperationError extends BerthError {
 
 /** Exit 2: bad flags, bad names, bad config. Nothing has been changed when this is thrown. */
 export class UsageError extends BerthError {
-  override readonly name = 'UsageError'
+  override readonly name: string = 'UsageError'
   constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
     super(options?.code ?? 'E_USAGE', 2, message, options)
   }
@@ -50,7 +50,7 @@ export class UsageError extends BerthError {
 
 /** Exit 2: the config file is invalid; `problems` lists every `path: message`. */
 export class ConfigError extends BerthError {
-  override readonly name = 'ConfigError'
+  override readonly name: string = 'ConfigError'
   readonly problems: string[]
   constructor(message: string, problems: string[], options?: BerthErrorOptions) {
     super('E_CONFIG', 2, message, { ...options, details: { problems, ...options?.details } })
@@ -60,7 +60,7 @@ export class ConfigError extends BerthError {
 
 /** Exit 3: something else holds what we need (slot, port, name) or work would be lost. */
 export class ConflictError extends BerthError {
-  override readonly name = 'ConflictError'
+  override readonly name: string = 'ConflictError'
   constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
     super(options?.code ?? 'E_CONFLICT', 3, message, options)
   }
@@ -68,7 +68,7 @@ export class ConflictError extends BerthError {
 
 /** Exit 4: the environment lacks something berth needs (Docker engine, git, a repository). */
 export class EnvironmentError extends BerthError {
-  override readonly name = 'EnvironmentError'
+  override readonly name: string = 'EnvironmentError'
   constructor(message: string, options?: BerthErrorOptions & { code?: string }) {
     super(options?.code ?? 'E_ENVIRONMENT', 4, message, options)
   }
@@ -79,7 +79,7 @@ export class EnvironmentError extends BerthError {
  * SIGTERM). The message says so and what the rollback left, if anything.
  */
 export class InterruptedError extends BerthError {
-  override readonly name = 'InterruptedError'
+  override readonly name: string = 'InterruptedError'
   constructor(message = 'interrupted', options?: BerthErrorOptions) {
     super('E_INTERRUPTED', 130, message, options)
   }
