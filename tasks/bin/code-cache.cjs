@@ -92,9 +92,11 @@ function loadBundle(bundle, argv, importer) {
   let stamp
   let dirs
   let cachedData
+  const stat = statSync(bundle)
+  // The build's identity: caches of what this build worked out (its config sections) go by it.
+  globalThis.__berthBuild = `${stat.size}-${Math.floor(stat.mtimeMs)}-${stat.ino}-${process.version}-${process.arch}`
   if (enabled) {
-    const stat = statSync(bundle)
-    stamp = `${stat.size}-${Math.floor(stat.mtimeMs)}-${stat.ino}-${process.version}-${process.arch}`
+    stamp = globalThis.__berthBuild
     name = `${commandKey(argv)}.${stamp}.v8`
     dirs = cacheDirs(bundle)
     cachedData = readCache(dirs, name)

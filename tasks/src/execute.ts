@@ -18,6 +18,7 @@ import {
 import { findRepository } from '@berth/git'
 import { BUILTIN_KEYS, builtinManifest, builtinPlugins, isBuiltin, type PluginManifest } from './builtin-plugins.js'
 import type { CommandSpec } from './commands.js'
+import { SectionCache } from './config/cache.js'
 import { findConfig, type ParsedCore, parseCore, resolveConfig, resolveConfigLazily } from './config/load.js'
 import { collectStepFlags, parseFlagValues, type StepFlag, stepFlagOptions } from './flags.js'
 import { commandHelp } from './help.js'
@@ -161,7 +162,8 @@ interface LoadedRunner {
 async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunner> {
   const repo = await findRepository(cwd)
   const found = await findConfig(cwd, repo?.checkout)
-  const core = parseCore(found.raw, found.file)
+  const cache = SectionCache.open(found.file ?? cwd)
+  const core = parseCore(found.raw, found.file, cache)
   const problems: string[] = []
   const pluginRoot = found.file ? dirname(found.file) : (repo?.checkout ?? cwd)
   const pipelines = resolvePipelines(core.pipelines, problems)
@@ -186,7 +188,19 @@ async function loadRunner(cwd: string, command: CommandSpec): Promise<LoadedRunn
     steps.length > 0 &&
     steps.every((bound) => stepEffect(bound.step) === 'read')
   const config = readOnly
-    ? resolveConfigLazily(found, plugins, repo?.root, problems, cwd, unloaded, core)
+    ? resolveConfigLazily(
+        found,
+        plugins,
+        repo?.root,
+        problems,
+        cwd,
+        unloaded,
+        core,
+        cache && {
+          cache,
+          sections: builtinSections(plugins),
+        },
+      )
     : resolveConfig(found, plugins, repo?.root, problems, cwd)
   return { repo, config, plugins, pipelines, steps, stepFlags, unloaded }
 }
@@ -230,6 +244,22 @@ async function leanPlugins(
   const loaded = new Set(plugins.map(pluginKey))
   const unloaded = Object.fromEntries(Object.entries(builtinManifest).filter(([key]) => !loaded.has(key)))
   return { plugins, unloaded, problems }
+}
+
+/** The config sections berth's own plugins own or read (their schemas are berth's build's). */
+function builtinSections(plugins: Plugin[]): Set<string> {
+  const own = new Set<string>()
+  const others = new Set<string>()
+  for (const plugin of plugins) {
+    const names = [
+      ...(plugin.sections ?? []).map((section) => section.name),
+      ...Object.keys(plugin.config ?? {}),
+      ...Object.values(plugin.steps).flatMap((step) => (step.config ? [step.config.name] : [])),
+    ]
+    for (const name of names) (isBuiltin(plugin) ? own : others).add(name)
+  }
+  for (const name of others) own.delete(name)
+  return own
 }
 
 /** `plugins` and `more` in load order; plugins that are not built-ins (the config's own) stay at the end. */

@@ -10,6 +10,7 @@ import {
   slugify,
 } from '@berth/contract'
 import * as z from 'zod'
+import type { SectionCache } from './cache.js'
 import { applyPresets } from './presets.js'
 import { coreConfigSchema, coreConfigShape, formatIssues, type PipelineEdit, type PluginEntry } from './schema.js'
 
@@ -117,8 +118,14 @@ export interface ParsedCore {
   pipelines: Record<string, string[] | PipelineEdit>
 }
 
-/** Phase 1: the runner's own keys, so plugins can be loaded before the full validation. */
-export function parseCore(raw: Record<string, unknown>, file: string | null): ParsedCore {
+/**
+ * Phase 1: the runner's own keys, so plugins can be loaded before the full validation (from
+ * `cache` when they are the ones validated before).
+ */
+export function parseCore(raw: Record<string, unknown>, file: string | null, cache?: SectionCache): ParsedCore {
+  const input = Object.fromEntries(Object.keys(coreConfigShape).flatMap((key) => (key in raw ? [[key, raw[key]]] : [])))
+  const known = cache?.get(CORE, input)
+  if (known) return known.value as ParsedCore
   const parsed = coreConfigSchema.safeParse(raw)
   if (!parsed.success) {
     const problems = formatIssues(parsed.error.issues)
@@ -127,8 +134,14 @@ export function parseCore(raw: Record<string, unknown>, file: string | null): Pa
       problems,
     )
   }
-  return { project: parsed.data.project, plugins: parsed.data.plugins, pipelines: parsed.data.pipelines }
+  const core: ParsedCore = { plugins: parsed.data.plugins, pipelines: parsed.data.pipelines }
+  if (parsed.data.project !== undefined) core.project = parsed.data.project
+  cache?.set(CORE, input, core)
+  return core
 }
+
+/** The cache's name for the runner's own keys (no section can be called so). */
+const CORE = '(core)'
 
 /**
  * Phase 2: every section validated by the schema of the plugin that owns it, in one pass so every
@@ -179,6 +192,8 @@ export function resolveConfigLazily(
   unloaded: Record<string, { sections: string[] }> = {},
   /** The runner's keys as {@link parseCore} read them already (presets add none of them). */
   parsedCore?: ParsedCore,
+  /** Validated sections kept between runs, and the sections it may serve (berth's own plugins'). */
+  cached?: { cache: SectionCache; sections: ReadonlySet<string> },
 ): ResolvedConfig {
   const shape = configShape(plugins)
   // Sections of built-ins the command did not load: known keys, never validated nor read here.
@@ -218,9 +233,16 @@ export function resolveConfigLazily(
       configurable: true,
       get() {
         if (!value) {
-          const parsed = schema.safeParse(raw[name])
-          if (!parsed.success) throw invalid(formatIssues(parsed.error.issues, [name]))
-          value = { ok: true, data: parsed.data }
+          const cache = cached?.sections.has(name) ? cached.cache : undefined
+          const known = cache?.get(name, raw[name])
+          if (known) {
+            value = { ok: true, data: known.value }
+          } else {
+            const parsed = schema.safeParse(raw[name])
+            if (!parsed.success) throw invalid(formatIssues(parsed.error.issues, [name]))
+            value = { ok: true, data: parsed.data }
+            cache?.set(name, raw[name], parsed.data)
+          }
         }
         return value.data
       },
