@@ -84,20 +84,26 @@ function writeCache(dirs, name, stamp, data) {
  * imports external ES modules (undici, zx, the MCP SDK, a config's `.mjs` plugin) through
  * `globalThis.__berthImport`, the caller's own `import()` (see @berth/contract importExternal).
  */
-function loadBundle(bundle, argv, importer) {
+function loadBundle(bundle, argv, importer, part) {
   globalThis.__berthImport = importer
   const source = readFileSync(bundle, 'latin1') // esbuild writes ASCII (charset: 'ascii')
   const enabled = process.env.BERTH_CODE_CACHE !== '0'
   let name
-  let stamp
   let dirs
   let cachedData
   const stat = statSync(bundle)
-  // The build's identity: caches of what this build worked out (its config sections) go by it.
-  globalThis.__berthBuild = `${stat.size}-${Math.floor(stat.mtimeMs)}-${stat.ino}-${process.version}-${process.arch}`
+  const stamp = `${stat.size}-${Math.floor(stat.mtimeMs)}-${stat.ino}-${process.version}-${process.arch}`
+  if (part === undefined) {
+    // The build's identity: caches of what this build worked out (its config sections) go by it.
+    globalThis.__berthBuild = stamp
+    // A bundle the runner loads when it first needs it (zod.cjs), cached per command as well.
+    globalThis.__berthLoadChunk = (file) =>
+      loadBundle(join(dirname(bundle), file), argv, importer, file.replace(/\.cjs$/, ''))
+  }
+  // A part's caches carry the runner's identity too, so that writing one never deletes the other.
+  const build = part === undefined ? stamp : `${globalThis.__berthBuild}.${part}-${stamp}`
   if (enabled) {
-    stamp = globalThis.__berthBuild
-    name = `${commandKey(argv)}.${stamp}.v8`
+    name = `${commandKey(argv)}.${build}.v8`
     dirs = cacheDirs(bundle)
     cachedData = readCache(dirs, name)
   }
@@ -114,7 +120,7 @@ function loadBundle(bundle, argv, importer) {
     // After the command ran, so the cache holds what it compiled; not for a usage error (exit 2),
     // which may be a typo that names no command.
     process.once('exit', (code) => {
-      if (code !== 2) writeCache(dirs, name, stamp, script.createCachedData())
+      if (code !== 2) writeCache(dirs, name, globalThis.__berthBuild ?? stamp, script.createCachedData())
     })
   }
   return module.exports

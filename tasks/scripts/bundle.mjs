@@ -146,11 +146,38 @@ const LAZY_HELPER = [
   'getPrototypeOf:()=>Reflect.getPrototypeOf(load())})}',
 ].join('')
 
+/**
+ * zod, in its own bundle (dist/bundle/zod.cjs, code-cached apart, bin/code-cache.cjs), loaded the
+ * first time berth builds or uses a schema: a read-only command whose config sections and registry
+ * come from berth's caches builds none, and evaluating zod's modules was ~3 ms of every command
+ * (issue 16). The runner sees `import * as z from 'zod'` as a module whose names are known (listed
+ * here at build time) and whose values load on first read: esbuild's namespace copy reads the
+ * names only, each value is a getter.
+ */
+const zodNames = Object.keys(await import('zod')).filter((name) => name !== 'default')
+const lazyZod = {
+  name: 'berth-lazy-zod',
+  setup(b) {
+    b.onResolve({ filter: /^zod$/ }, () => ({ path: 'berth-lazy:zod', external: true }))
+  },
+}
+const LAZY_CHUNK_HELPER = [
+  `var __berthZodNames=${JSON.stringify(zodNames)};var __berthChunks=new Map;`,
+  'function __berthLazyChunk(file,names){if(__berthChunks.has(file))return __berthChunks.get(file);',
+  'let m;const load=()=>m??=globalThis.__berthLoadChunk(file);const own=new Set(names);',
+  // (esbuild's namespace copy asks for __esModule first: zod's own namespace has none)
+  "const chunk=new Proxy({},{get:(_,k)=>k==='__esModule'?void 0:load()[k],has:(_,k)=>own.has(k),ownKeys:()=>names,",
+  'getOwnPropertyDescriptor:(_,k)=>own.has(k)?{get:()=>load()[k],enumerable:true,configurable:true}:void 0,',
+  'getPrototypeOf:()=>Object.prototype});__berthChunks.set(file,chunk);return chunk}',
+].join('')
+
 await build({
   ...common,
   // Already the function Node's loader would wrap it in (bin/code-cache.cjs compiles it as it is:
   // no copy of a megabyte-long string per run), and without the layout whitespace (less to read).
-  banner: { js: `(function (exports, require, module, __filename, __dirname) {${common.banner.js}${LAZY_HELPER};` },
+  banner: {
+    js: `(function (exports, require, module, __filename, __dirname) {${common.banner.js}${LAZY_HELPER};${LAZY_CHUNK_HELPER};`,
+  },
   footer: { js: '\n})' },
   // Minified: less to read and a smaller code cache to deserialise on every run (issue 16).
   // BERTH_BUNDLE_READABLE=1 keeps names and layout, for profiling.
@@ -159,22 +186,47 @@ await build({
   entryPoints: { runner: 'dist/execute.js' },
   outdir: 'dist/bundle',
   outExtension: { '.js': '.cjs' },
-  plugins: [trim, yamlInBundle, lazyBuiltins],
+  plugins: [trim, yamlInBundle, lazyBuiltins, lazyZod],
+})
+// The zod bundle: zod's classic API (what `import * as z from 'zod'` gives), wrapped for the
+// code cache like the runner's.
+await build({
+  ...common,
+  banner: { js: `(function (exports, require, module, __filename, __dirname) {${common.banner.js}` },
+  footer: { js: '\n})' },
+  minify: !process.env.BERTH_BUNDLE_READABLE,
+  // Parsers interpreted, not compiled with `new Function` (see @berth/contract lazy-schema.ts).
+  stdin: {
+    contents: "import { config } from 'zod'\nconfig({ jitless: true })\nexport * from 'zod'\n",
+    resolveDir: '.',
+    loader: 'js',
+  },
+  outfile: 'dist/bundle/zod.cjs',
+  plugins: [trim],
 })
 {
   const file = 'dist/bundle/runner.cjs'
   let count = 0
-  const lazy = readFileSync(file, 'latin1').replace(/require\("berth-lazy:(node:[a-z_/]+)"\)/g, (_, id) => {
-    count++
-    return `__berthLazyBuiltin(${JSON.stringify(id)})`
-  })
+  let zods = 0
+  const lazy = readFileSync(file, 'latin1')
+    .replace(/require\("berth-lazy:(node:[a-z_/]+)"\)/g, (_, id) => {
+      count++
+      return `__berthLazyBuiltin(${JSON.stringify(id)})`
+    })
+    // esbuild's namespace copy (`__toESM(require(…))`) would read every name of zod once per
+    // importing module: the stand-in is the namespace itself.
+    .replace(/[\w$]+\(require\("berth-lazy:zod"\)(?:,\s*1)?\)/g, () => {
+      zods++
+      return '__berthLazyChunk("zod.cjs",__berthZodNames)'
+    })
+  if (zods === 0) throw new Error(`${file}: zod was not made lazy`)
   // Fails the build when esbuild's output no longer has the shape this relies on.
   if (count < 10 || lazy.includes('berth-lazy:')) throw new Error(`${file}: Node's own modules were not all made lazy`)
   writeFileSync(file, lazy, 'latin1')
 }
 
 // V8-cached code cannot call import() in Node 20 (bin/code-cache.cjs): make sure none is left.
-for (const file of ['dist/bundle/cli.cjs', 'dist/bundle/runner.cjs']) {
+for (const file of ['dist/bundle/cli.cjs', 'dist/bundle/runner.cjs', 'dist/bundle/zod.cjs']) {
   const output = readFileSync(file, 'latin1')
   // (code only: esbuild keeps some comments, which may mention import())
   const left = output

@@ -3,11 +3,6 @@ import type { BerthServices, TaskContext } from './context.js'
 import { lazySchema } from './lazy-schema.js'
 import type { ConfigSection, Step } from './step.js'
 
-// zod compiles a parser for each object schema with `new Function` on first use. A CLI parses each
-// schema a few times per process, and generated code is compiled on every run (V8's code cache
-// cannot keep it), so the interpreted path is faster here (issue 16). Same results either way.
-z.config({ jitless: true })
-
 /** One finding of `berth doctor`. A `fail` with an exit code makes doctor exit with it. */
 export const diagnosisSchema = lazySchema(() =>
   z.object({

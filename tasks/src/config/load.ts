@@ -12,7 +12,14 @@ import {
 import * as z from 'zod'
 import type { SectionCache } from './cache.js'
 import { applyPresets } from './presets.js'
-import { coreConfigSchema, coreConfigShape, formatIssues, type PipelineEdit, type PluginEntry } from './schema.js'
+import {
+  CORE_KEYS,
+  coreConfigSchema,
+  coreConfigShape,
+  formatIssues,
+  type PipelineEdit,
+  type PluginEntry,
+} from './schema.js'
 
 const SEARCH_PLACES = [
   'package.json',
@@ -123,7 +130,7 @@ export interface ParsedCore {
  * `cache` when they are the ones validated before).
  */
 export function parseCore(raw: Record<string, unknown>, file: string | null, cache?: SectionCache): ParsedCore {
-  const input = Object.fromEntries(Object.keys(coreConfigShape).flatMap((key) => (key in raw ? [[key, raw[key]]] : [])))
+  const input = Object.fromEntries(CORE_KEYS.flatMap((key) => (key in raw ? [[key, raw[key]]] : [])))
   const known = cache?.get(CORE, input)
   if (known) return known.value as ParsedCore
   const parsed = coreConfigSchema.safeParse(raw)
@@ -170,7 +177,7 @@ export function resolveConfig(
   const root = found.file ? dirname(found.file) : (repoRoot ?? cwd)
   const project = (data.project as string | undefined) ?? (slugify(basename(repoRoot ?? root)) || 'berth')
   const sections: Record<string, unknown> = {}
-  for (const section of Object.keys(shape)) if (!(section in coreConfigShape)) sections[section] = data[section]
+  for (const section of Object.keys(shape)) if (!isCoreKey(section)) sections[section] = data[section]
   sections.pipelines = data.pipelines
   sections.plugins = data.plugins
   return { project, root, file: found.file, sections }
@@ -195,7 +202,8 @@ export function resolveConfigLazily(
   /** Validated sections kept between runs, and the sections it may serve (berth's own plugins'). */
   cached?: { cache: SectionCache; sections: ReadonlySet<string> },
 ): ResolvedConfig {
-  const shape = configShape(plugins)
+  // The runner's own keys come from parseCore; here, the sections (their schemas built when read).
+  const shape = sectionShape(plugins)
   // Sections of built-ins the command did not load: known keys, never validated nor read here.
   const elsewhere = new Map<string, string>()
   for (const [key, manifest] of Object.entries(unloaded)) {
@@ -210,14 +218,12 @@ export function resolveConfigLazily(
     )
   const problems = [...extraProblems]
   for (const key of Object.keys(raw)) {
-    if (!(key in shape) && !elsewhere.has(key))
+    if (!(key in shape) && !isCoreKey(key) && !elsewhere.has(key))
       problems.push(`${key}: unknown key (check the spelling; 'berth config schema' lists the keys)`)
   }
   let core = parsedCore
   if (!core) {
-    const parsed = z
-      .object(coreConfigShape)
-      .safeParse(Object.fromEntries(Object.keys(coreConfigShape).map((key) => [key, raw[key]])))
+    const parsed = z.object(coreConfigShape()).safeParse(Object.fromEntries(CORE_KEYS.map((key) => [key, raw[key]])))
     if (!parsed.success) problems.push(...formatIssues(parsed.error.issues))
     else core = parsed.data
   }
@@ -226,7 +232,7 @@ export function resolveConfigLazily(
   const project = core.project ?? (slugify(basename(repoRoot ?? root)) || 'berth')
   const sections: Record<string, unknown> = { pipelines: core.pipelines, plugins: core.plugins }
   for (const [name, schema] of Object.entries(shape)) {
-    if (name in coreConfigShape) continue
+    if (isCoreKey(name)) continue
     let value: { ok: true; data: unknown } | undefined
     Object.defineProperty(sections, name, {
       enumerable: true,
@@ -272,7 +278,12 @@ export function configJsonSchema(plugins: Plugin[]): Record<string, unknown> {
 
 /** The whole config file's shape: the runner's keys and every section the plugins own. */
 export function configShape(plugins: Plugin[]): Record<string, z.ZodType> {
-  const shape: Record<string, z.ZodType> = { ...coreConfigShape }
+  return { ...coreConfigShape(), ...sectionShape(plugins) }
+}
+
+/** Every section the plugins own (or their steps read), by name: schemas not built yet. */
+function sectionShape(plugins: Plugin[]): Record<string, z.ZodType> {
+  const shape: Record<string, z.ZodType> = {}
   for (const plugin of plugins) {
     for (const section of plugin.sections ?? []) shape[section.name] = section.schema
     // A step may read another plugin's section (instance.summary reads url): its own copy of the schema.
@@ -283,5 +294,7 @@ export function configShape(plugins: Plugin[]): Record<string, z.ZodType> {
   }
   return shape
 }
+
+const isCoreKey = (name: string) => (CORE_KEYS as readonly string[]).includes(name)
 
 export { pluginKey }

@@ -33,8 +33,10 @@ export const pluginEntrySchema = lazySchema(() =>
   ]),
 )
 
-/** The sections the runner itself owns; plugins add theirs (ports, slots, compose, …). */
-export const coreConfigShape = {
+/** The keys the runner itself owns; plugins add their sections (ports, slots, compose, …). */
+export const CORE_KEYS = ['$schema', 'project', 'plugins', 'pipelines'] as const
+
+const buildCoreShape = () => ({
   $schema: z.string().optional(),
   project: z
     .string()
@@ -42,9 +44,16 @@ export const coreConfigShape = {
     .optional(),
   plugins: z.array(pluginEntrySchema).default([]),
   pipelines: z.record(z.string(), z.union([z.array(stepRefSchema), pipelineEditSchema])).default({}),
+})
+let coreShape: ReturnType<typeof buildCoreShape> | undefined
+
+/** The runner's own keys' schemas (built on first use, like every schema: see lazySchema). */
+export function coreConfigShape(): ReturnType<typeof buildCoreShape> {
+  coreShape ??= buildCoreShape()
+  return coreShape
 }
 
-export const coreConfigSchema = lazySchema(() => z.object(coreConfigShape).passthrough())
+export const coreConfigSchema = lazySchema(() => z.object(coreConfigShape()).passthrough())
 
 export type PipelineEdit = z.output<typeof pipelineEditSchema>
 export type PluginEntry = z.output<typeof pluginEntrySchema>
