@@ -1,4 +1,4 @@
-import { promises } from 'node:fs'
+import { promises, readdirSync, rmSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 
 /** node:fs/promises, loaded on first use (a command that only reads starts faster, issue 16). */
@@ -32,4 +32,27 @@ export async function listFiles(dir: string): Promise<string[]> {
  */
 export function homeDirectory(): string {
   return process.env.HOME || process.getBuiltinModule('node:os').homedir()
+}
+
+/**
+ * Keeps the `limit` newest files of a cache folder berth writes (one entry per repository or
+ * config, so a machine that has seen many keeps a bounded number); the older ones go. Errors are
+ * ignored: a cache is never worth failing a command for.
+ */
+export function keepNewest(dir: string, limit: number): void {
+  try {
+    const names = readdirSync(dir)
+    if (names.length <= limit) return
+    const files = names.flatMap((name) => {
+      try {
+        return [{ name, mtime: statSync(join(dir, name)).mtimeMs }]
+      } catch {
+        return []
+      }
+    })
+    files.sort((a, b) => b.mtime - a.mtime)
+    for (const { name } of files.slice(limit)) rmSync(join(dir, name), { force: true })
+  } catch {
+    // not there, or not ours to tidy
+  }
 }

@@ -1,12 +1,15 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
-import { fingerprint, homeDirectory } from '@berth/contract'
+import { fingerprint, homeDirectory, keepNewest } from '@berth/contract'
 
 /** What the bin sets when it runs berth's bundle: the bundle's identity (bin/code-cache.cjs). */
 interface BuildGlobal {
   __berthBuild?: string
 }
+
+/** The configs whose sections are kept (the most recently validated). */
+const CACHE_ENTRIES = 200
 
 interface Stored {
   build: string
@@ -69,6 +72,7 @@ export class SectionCache {
       const temp = `${this.path}.${process.pid}.tmp`
       writeFileSync(temp, JSON.stringify(this.stored), { mode: 0o600 })
       renameSync(temp, this.path)
+      keepNewest(dir, CACHE_ENTRIES)
     } catch {
       // not writable: the next run validates again
     }

@@ -1,10 +1,12 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
-import { fingerprint, homeDirectory } from '@berth/contract'
+import { fingerprint, homeDirectory, keepNewest } from '@berth/contract'
 import { type ComposeModel, observeReads } from './load.js'
 
 const FORMAT = 1
+/** The sets of compose files whose models are kept (the most recently parsed). */
+const CACHE_ENTRIES = 200
 
 interface Entry {
   format: number
@@ -64,6 +66,7 @@ export function loadModelCached(files: string[], load: () => ComposeModel): Comp
       const temp = join(dir, `.${process.pid}-${Date.now()}.tmp`)
       writeFileSync(temp, text, { mode: 0o600 })
       renameSync(temp, path)
+      keepNewest(dir, CACHE_ENTRIES)
     }
   } catch {
     // not writable: the next run parses again
