@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs'
+import { closeSync, openSync, read } from 'node:fs'
 import { createServer } from 'node:net'
 
 /** True when 127.0.0.1:port can be bound right now (nothing else listens there). */
@@ -16,13 +16,7 @@ export function probePort(port: number, host = '127.0.0.1'): Promise<boolean> {
  * it costs a socket per port). Undefined where there are no such tables (not Linux).
  */
 export async function listeningPorts(): Promise<Set<number> | undefined> {
-  // The kernel walks its whole socket table for each file (~3 ms apiece, whatever the few lines it
-  // returns): read both at once, with node:fs's own readFile (fs.promises is a module to load).
-  const read = (file: string) =>
-    new Promise<string | undefined>((resolve) =>
-      readFile(file, 'latin1', (error, text) => resolve(error ? undefined : text)),
-    )
-  const tables = await Promise.all([read('/proc/net/tcp'), read('/proc/net/tcp6')])
+  const tables = await Promise.all([readKernelTable('/proc/net/tcp'), readKernelTable('/proc/net/tcp6')])
   if (tables.every((table) => table === undefined)) return undefined
   const ports = new Set<number>()
   for (const table of tables) {
@@ -35,6 +29,39 @@ export async function listeningPorts(): Promise<Set<number> | undefined> {
     }
   }
   return ports
+}
+
+/**
+ * One of the kernel's socket tables, read in one call where it fits (it does but on a busy host):
+ * the kernel walks its whole socket hash for every read, ~2 ms whatever the few lines it returns,
+ * the read that finds the end included. A read that leaves more than a page of the buffer unused
+ * has met the end (the kernel fills it record by record, each well under a page). Both tables are
+ * read at once, each in one of libuv's threads. Undefined when the file cannot be read.
+ */
+function readKernelTable(file: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let fd: number
+    try {
+      fd = openSync(file, 'r')
+    } catch {
+      resolve(undefined)
+      return
+    }
+    const buffer = Buffer.allocUnsafe(1 << 18)
+    const parts: string[] = []
+    const finish = (text: string | undefined) => {
+      closeSync(fd)
+      resolve(text)
+    }
+    const next = () =>
+      read(fd, buffer, 0, buffer.length, null, (error, bytes) => {
+        if (error) return finish(undefined)
+        parts.push(buffer.toString('latin1', 0, bytes))
+        if (bytes === 0 || bytes <= buffer.length - 4096) return finish(parts.join(''))
+        next()
+      })
+    next()
+  })
 }
 
 /**
