@@ -32,11 +32,10 @@ export async function listeningPorts(): Promise<Set<number> | undefined> {
 }
 
 /**
- * One of the kernel's socket tables, read in one call where it fits (it does but on a busy host):
- * the kernel walks its whole socket hash for every read, ~2 ms whatever the few lines it returns,
- * the read that finds the end included. A read that leaves more than a page of the buffer unused
- * has met the end (the kernel fills it record by record, each well under a page). Both tables are
- * read at once, each in one of libuv's threads. Undefined when the file cannot be read.
+ * One of the kernel's socket tables, read to its end by one chain of reads in libuv's threads
+ * (both tables at once): no open/stat/close round trips as with readFile. The kernel hands out a
+ * page per read (~4 kB, ~27 sockets), so the end is only known from a read that returns nothing.
+ * Undefined when the file cannot be read.
  */
 function readKernelTable(file: string): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -47,7 +46,7 @@ function readKernelTable(file: string): Promise<string | undefined> {
       resolve(undefined)
       return
     }
-    const buffer = Buffer.allocUnsafe(1 << 18)
+    const buffer = Buffer.allocUnsafe(1 << 16)
     const parts: string[] = []
     const finish = (text: string | undefined) => {
       closeSync(fd)
@@ -57,7 +56,7 @@ function readKernelTable(file: string): Promise<string | undefined> {
       read(fd, buffer, 0, buffer.length, null, (error, bytes) => {
         if (error) return finish(undefined)
         parts.push(buffer.toString('latin1', 0, bytes))
-        if (bytes === 0 || bytes <= buffer.length - 4096) return finish(parts.join(''))
+        if (bytes === 0) return finish(parts.join(''))
         next()
       })
     next()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:net'
 import { after, describe, test } from 'node:test'
-import { busyPorts, probePort } from '../src/index.js'
+import { busyPorts, listeningPorts, probePort } from '../src/index.js'
 
 const servers: Server[] = []
 after(async () => {
@@ -77,5 +77,20 @@ describe('busyPorts', () => {
 
   test('is empty for no ports', async () => {
     assert.deepEqual(await busyPorts([]), [])
+  })
+})
+
+describe('listeningPorts', () => {
+  test('reads the whole kernel table, past its first page (~27 sockets a read)', async () => {
+    const ports = await freePorts(120)
+    await Promise.all(ports.map((port) => listen(port)))
+    const listening = await listeningPorts()
+    assert.ok(listening, 'Linux has /proc/net/tcp')
+    assert.deepEqual(
+      ports.filter((port) => !listening.has(port)),
+      [],
+      'every listener is seen',
+    )
+    assert.deepEqual((await busyPorts(ports)).sort(), [...ports].sort())
   })
 })
