@@ -183,7 +183,7 @@ await build({
   // BERTH_BUNDLE_READABLE=1 keeps names and layout, for profiling.
   minify: !process.env.BERTH_BUNDLE_READABLE,
   external: common.external.filter((name) => name !== 'yaml'),
-  entryPoints: { runner: 'dist/execute.js' },
+  entryPoints: { runner: 'dist/runner-entry.js' },
   outdir: 'dist/bundle',
   outExtension: { '.js': '.cjs' },
   plugins: [trim, yamlInBundle, lazyBuiltins, lazyZod],

@@ -32,9 +32,6 @@ import { renderResult } from './render.js'
 import { type BoundStep, type PipelineError, runPipeline, type StepTiming, stepEffect } from './runner.js'
 import { runnerState } from './runner-state.js'
 
-// The bin runs a command straight through the runner's bundle (no cli bundle to load first).
-export { main } from './cli.js'
-
 /** `--slot N` / `<slot>`: a non-negative integer, else exit 2. */
 function parseSlot(value: string | boolean | undefined, what: string): number | undefined {
   if (value === undefined || typeof value === 'boolean') return undefined
