@@ -227,15 +227,8 @@ export function registryBytes(home: string): Buffer | null {
   return existsSync(file) ? readFileSync(file) : null
 }
 
-/** Fails with the command's whole output unless it exited with `code`. */
-export function expectExit(result: BerthResult, code: number, what: string): BerthResult {
-  assert.equal(
-    result.code,
-    code,
-    `${what} exited ${result.code}, want ${code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
-  )
-  return result
-}
+/** The shared helper, for the reliability tests that import it from here. */
+export { expectExit } from './helpers/index.js'
 
 export interface Spawned {
   child: ChildProcess
