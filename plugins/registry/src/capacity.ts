@@ -186,9 +186,7 @@ export async function reservePlace(request: ReserveRequest): Promise<Reservation
         command: request.command,
         since: new Date().toISOString(),
       }
-      const dir = capacityPaths(home).tickets
-      await mkdir(dir, { recursive: true, mode: 0o700 })
-      await writeFile(join(dir, `${instance.id}.json`), `${JSON.stringify(ticket)}\n`, { mode: 0o600 })
+      await writeTicket(home, ticket)
       return { reservation: { ticket, others: stacks, waitedMs: Date.now() - started } }
     })
     if (attempt.reservation) return attempt.reservation
@@ -201,6 +199,23 @@ export async function reservePlace(request: ReserveRequest): Promise<Reservation
       request.onWait(full)
     }
     await pause(request.pollMs ?? 1000, request.signal)
+  }
+}
+
+/**
+ * Writes the ticket (under the capacity lock). A release removes the empty `starting/` folder
+ * without that lock, so the folder can vanish between the mkdir and the write: made again then.
+ */
+async function writeTicket(home: string, ticket: StartTicket): Promise<void> {
+  const dir = capacityPaths(home).tickets
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 })
+      await writeFile(join(dir, `${ticket.id}.json`), `${JSON.stringify(ticket)}\n`, { mode: 0o600 })
+      return
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) throw error
+    }
   }
 }
 

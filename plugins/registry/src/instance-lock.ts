@@ -50,9 +50,11 @@ export async function acquireInstanceLock(home: string, id: string, command: str
   }
   for (let attempt = 0; attempt < 50; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30))
-    // Made afresh each time: a release removes the folder once it is empty.
-    await mkdir(instanceLocksDir(home), { recursive: true, mode: 0o700 })
     try {
+      // Made afresh each time: a release removes the folder once it is empty. That removal can
+      // land between this mkdir's steps (Node's recursive mkdir then fails with ENOENT) or before
+      // the open below: both are ENOENT, and the next attempt makes the folder again.
+      await mkdir(instanceLocksDir(home), { recursive: true, mode: 0o700 })
       const handle = await open(path, 'wx', 0o600)
       try {
         await handle.writeFile(`${JSON.stringify(self)}\n`)
@@ -65,7 +67,7 @@ export async function acquireInstanceLock(home: string, id: string, command: str
       return self
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') continue // another release removed the empty folder just now
+      if (code === 'ENOENT') continue // another release removed the empty folder just now (see above)
       if (code !== 'EEXIST') {
         if (error instanceof OperationError) throw error
         throw new OperationError(`cannot create the lock ${path}: ${(error as Error).message}`, { cause: error })

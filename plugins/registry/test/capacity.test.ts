@@ -72,6 +72,19 @@ describe('reservePlace', () => {
     assert.equal(readdirSync(join(home, 'starting')).length, 3)
   })
 
+  test('six instances reserving and releasing at once, 12 times each: every reservation is written, and no folder is left', async () => {
+    const home = freshHome()
+    const loop = async (n: number) => {
+      for (let i = 0; i < 12; i++) {
+        const { ticket } = await reservePlace(request(home, `churn-${n}`, 20))
+        assert.ok(ticket)
+        await releaseTicket(home, ticket)
+      }
+    }
+    await Promise.all(Array.from({ length: 6 }, (_, n) => loop(n)))
+    assert.equal(existsSync(join(home, 'starting')), false)
+  })
+
   test('a reservation of a dead process does not count and is removed', async () => {
     const home = freshHome()
     const dead = spawnSync(process.execPath, ['-e', '']).pid!
