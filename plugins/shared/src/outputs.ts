@@ -2,13 +2,14 @@ import { defineOutput, lazySchema, table } from '@berth/contract'
 import * as z from 'zod'
 import { formatBytes } from './usage.js'
 
-const sharedDirShape = {
+/** Built when a schema using it is (a module-level zod call would load zod for every command). */
+const sharedDirShape = () => ({
   name: z.string(),
   /** The `.env.sandbox` variable carrying its host path. */
   env: z.string(),
   /** `$BERTH_HOME/shared/<name>`. */
   path: z.string(),
-}
+})
 
 /** `shared` of `berth shared init --json`. */
 export const initSharedReportSchema = lazySchema(() =>
@@ -18,7 +19,7 @@ export const initSharedReportSchema = lazySchema(() =>
     /** What happened to each folder: copied from the source, created empty, or already there. */
     dirs: z.array(
       z.object({
-        ...sharedDirShape,
+        ...sharedDirShape(),
         action: z.enum(['copied', 'created', 'kept']),
         bytes: z.number(),
         files: z.number(),
@@ -41,7 +42,7 @@ export const sharedStatusReportSchema = lazySchema(() =>
     root: z.string(),
     dirs: z.array(
       z.object({
-        ...sharedDirShape,
+        ...sharedDirShape(),
         exists: z.boolean(),
         bytes: z.number(),
         files: z.number(),

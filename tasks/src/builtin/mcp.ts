@@ -1,5 +1,4 @@
 import { definePlugin, defineStep, type Plugin } from '@berth/contract'
-import { serveMcp } from '../mcp/server.js'
 import { berthVersion } from '../version.js'
 
 /**
@@ -16,6 +15,8 @@ export function mcpPlugin(): Plugin {
           "serves berth's tools (impl, list, status, url, logs, up, gate, test_e2e, evidence, done) over stdio",
         async run(ctx) {
           ctx.log.info('berth mcp: serving on stdio (close stdin to stop)')
+          // Loaded here: every other command builds this plugin without serving it.
+          const { serveMcp } = await import('../mcp/server.js')
           await serveMcp({
             cwd: ctx.cwd,
             version: berthVersion(),
