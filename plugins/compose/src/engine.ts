@@ -114,3 +114,39 @@ async function engineDelete(path: string, options: EngineOptions): Promise<numbe
   const answer = await engineCall(path, { method: 'DELETE', timeoutMs: 60_000, ...options })
   return answer.statusCode
 }
+
+/**
+ * The images tagged for one instance (`compose.render.instanceImages`: `myapp:dev-<instance id>`):
+ * those the rendered file names (`…-${INSTANCE_ID}`, `renderedImages`) and those compose v2 labelled
+ * with the project whose tag ends in `-<instance id>` (found even when the checkout is gone).
+ * Removed through the engine API without force: an image a container still runs stays. Answers
+ * the names removed and those the engine kept (with its status).
+ */
+export async function removeInstanceImages(
+  project: string,
+  instanceId: string,
+  renderedImages: string[],
+  options: EngineOptions = {},
+): Promise<{ removed: string[]; kept: string[] }> {
+  const suffix = `-${instanceId}`
+  const names = new Set(renderedImages.map((image) => image.replaceAll('${INSTANCE_ID}', instanceId)))
+  const labelled = await engineRequest<{ RepoTags: string[] | null }[]>(
+    `/images/json?filters=${labelFilter(`${PROJECT_LABEL}=${project}`)}`,
+    options,
+  ).catch(() => [])
+  for (const image of labelled) {
+    for (const tag of image.RepoTags ?? []) if (tag.endsWith(suffix)) names.add(tag)
+  }
+  const removed: string[] = []
+  const kept: string[] = []
+  for (const name of [...names].filter((image) => image.endsWith(suffix))) {
+    const answer = await engineCall(`/images/${encodeURIComponent(name)}`, {
+      method: 'DELETE',
+      timeoutMs: 60_000,
+      ...options,
+    })
+    if (answer.statusCode < 300) removed.push(name)
+    else if (answer.statusCode !== 404) kept.push(`${name} (engine answered ${answer.statusCode})`)
+  }
+  return { removed, kept }
+}

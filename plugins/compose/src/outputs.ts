@@ -44,6 +44,8 @@ export const composeOutput = defineOutput(
       leftoversRemoved: z
         .object({ containers: z.array(z.string()), volumes: z.array(z.string()), networks: z.array(z.string()) })
         .optional(),
+      /** Images tagged for this instance (compose.render.instanceImages) that done/destroy removed. */
+      imagesRemoved: z.array(z.string()).optional(),
       instances: z.record(z.string(), instanceComposeSummarySchema).optional(),
       /** null when no registry could be asked (every project would look orphaned). */
       orphans: z.array(orphanProjectSchema).nullable().optional(),

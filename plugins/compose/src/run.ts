@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { bindGroupToSignal, InterruptedError, OperationError, type Redactor } from '@berth/contract'
+import { bindGroupToSignal, InterruptedError, OperationError, type Redactor, UsageError } from '@berth/contract'
 import type { ComposeFlavour } from './flavour.js'
 import { LineSplitter, tailLines } from './lines.js'
 
@@ -118,11 +118,34 @@ export function assertComposeOk(result: ComposeResult, what: string, redactor: R
   if (result.interrupted) throw new InterruptedError(`interrupted: ${what} was stopped`)
   const tail = redactor.redact(tailLines(`${result.stderr}\n${result.stdout}`, 20))
   const status = result.exitCode === null ? 'was killed' : `exited ${result.exitCode}`
+  const refused = inputRefusal(tail)
+  if (refused) {
+    // Compose refused the files before it made anything: the user's input, not an operation, failed.
+    throw new UsageError(`${what} failed: compose refused the files:\n${tail}`, {
+      code: 'E_COMPOSE_INPUT',
+      hint: refused,
+      details: { exitCode: result.exitCode, output: tail },
+    })
+  }
   throw new OperationError(`${what} failed (compose ${status})${tail ? `:\n${tail}` : ''}`, {
     code: 'E_COMPOSE',
     hint: composeFailureHint(tail),
     details: { exitCode: result.exitCode, output: tail },
   })
+}
+
+/**
+ * The hint for a failure that is the files' own (a `${X:?…}` variable missing, an `env_file` that is
+ * not there), as Compose v2 and v1 word it; undefined for any other failure.
+ */
+export function inputRefusal(output: string): string | undefined {
+  if (/required variable \S+ is missing a value|Missing mandatory value for/.test(output)) {
+    return "set the variable in the project's .env or berth's environment, or add it to ports in the berth config (a port of each instance)"
+  }
+  if (/env file \S+ not found|Couldn't find env file/.test(output)) {
+    return 'the env_file is not in this checkout (a file git ignores stays in the checkout it was made in): commit it (without secrets), or make it optional (env_file: [{ path: FILE, required: false }], Compose 2.24 and later)'
+  }
+  return undefined
 }
 
 /** What to do about a failed compose command, from what compose said. */

@@ -231,6 +231,27 @@ describe('rendering', () => {
     )
   })
 
+  test('a published port from a variable neither .env nor the layout sets is left for compose to resolve (a ${X:?msg} still refuses), with a warning naming it', () => {
+    const result = render(`services:
+  api:
+    image: api
+    ports: ["\${API_HOST_PORT:?set API_HOST_PORT in .env}:8000", "\${SIDE_PORT}:8001", "\${EMPTY_PORT:-}:8002"]
+`)
+    const services = result.doc.services as Record<string, { ports: unknown[] }>
+    assert.deepEqual(services.api?.ports, [
+      '127.0.0.1:${API_HOST_PORT:?set API_HOST_PORT in .env}:8000',
+      '127.0.0.1:${SIDE_PORT}:8001',
+      '127.0.0.1:${EMPTY_PORT:-}:8002',
+    ])
+    const warned = result.warnings.filter((line) => line.includes('in neither .env nor the config'))
+    assert.equal(warned.length, 3, result.warnings.join('\n'))
+    assert.match(
+      warned[0] ?? '',
+      /service "api": published port "\$\{API_HOST_PORT:\?set API_HOST_PORT in \.env\}": API_HOST_PORT is in neither/,
+    )
+    assert.match(warned[1] ?? '', /SIDE_PORT is in neither/)
+  })
+
   test('a host-port range keeps its variables consecutive', () => {
     const result = render(
       `services:

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { InterruptedError, OperationError, processGroupAlive, Redactor } from '@berth/contract'
+import { InterruptedError, OperationError, processGroupAlive, Redactor, UsageError } from '@berth/contract'
 import { assertComposeOk, type ComposeResult, composeFailureHint, runCompose } from '../src/index.js'
 
 const result = (overrides: Partial<ComposeResult>): ComposeResult => ({
@@ -45,6 +45,28 @@ describe('compose failures say what happened', () => {
       composeFailureHint('ERROR: for db  Cannot start service db: port is already allocated'),
       /sandbox logs/,
     )
+  })
+
+  test("compose refusing the files (a ${X:?…} variable unset, a missing env_file) is a usage error (exit 2) in both flavours' words", () => {
+    const refusals = [
+      'error while interpolating services.api.ports.[]: required variable API_PORT is missing a value: set API_PORT in .env',
+      `Missing mandatory value for "ports" option interpolating ['127.0.0.1:\${API_PORT:?set API_PORT in .env}:8000'] in service "api": set API_PORT in .env`,
+      'env file /src/app-impl-a/.env.local not found: stat /src/app-impl-a/.env.local: no such file or directory',
+      "ERROR: Couldn't find env file: /src/app-impl-a/.env.local",
+    ]
+    for (const output of refusals) {
+      assert.throws(
+        () => assertComposeOk(result({ stderr: output }), 'compose up of p', new Redactor()),
+        (error: unknown) => {
+          assert.ok(error instanceof UsageError, output)
+          assert.equal(error.exitCode, 2)
+          assert.equal(error.code, 'E_COMPOSE_INPUT')
+          assert.ok(error.message.includes(output), 'compose’s own words are in the message')
+          assert.doesNotMatch(error.hint ?? '', /sandbox logs/)
+          return true
+        },
+      )
+    }
   })
 })
 

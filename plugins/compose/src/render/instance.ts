@@ -16,7 +16,7 @@ import { formatRendered, type RenderChange, type RenderedPort, renderModel } fro
 import { DEFAULT_WORKSPACE_IMAGE, type WorkspaceRender } from './workspace.js'
 
 /** Bumped when rendering changes, so cached renders of an older berth are not reused. */
-const RENDER_VERSION = 5
+const RENDER_VERSION = 6
 
 /** Where an instance's rendered compose file lives, inside its checkout. */
 export const RENDERED_FILE = join('.sandbox', 'compose.yaml')

@@ -251,7 +251,19 @@ function renderPort(
       variables: referencedVariables(value.text).filter((v) => options.instanceVariables.has(v)),
     }
   }
-  if (value.kind === 'random') return { entry: formatPortEntry({ ...port, published: undefined }), variables: [] }
+  if (value.kind === 'random') {
+    const written = mapping.published?.trim() ?? ''
+    if (written === '') return { entry: formatPortEntry({ ...port, published: undefined }), variables: [] }
+    // Variables that resolve to nothing here (not in .env, not in the port layout): left as written,
+    // so compose resolves them as it would without berth — a `${X:?message}` refuses to start with
+    // the file's own message, a value from berth's environment is used, an unset one gives a random port.
+    const unset = referencedVariables(written).filter((name) => !options.variables[name])
+    return {
+      entry: formatPortEntry(port),
+      variables: [],
+      warning: `published port ${JSON.stringify(written)}: ${unset.join(', ') || 'its variable'} is in neither .env nor the config's ports, so compose resolves it when it starts (\${X:?…} refuses to start; unset, a random host port); add it to ports in the berth config for a port of this instance`,
+    }
+  }
   if (value.kind === 'unknown') {
     return {
       entry: formatPortEntry(port),

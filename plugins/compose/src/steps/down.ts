@@ -50,7 +50,7 @@ export const composeDestroyStep = defineStep({
     )
     await assertOwnsProject(instance, session?.files ?? composeFilesFor(ctx), 'remove')
     ctx.log.info(`removing compose project ${project} with its volumes and networks`)
-    const swept = await tearDownProject(ctx, project, session)
-    ctx.output.compose = { project, leftoversRemoved: swept }
+    const { images, ...swept } = await tearDownProject(ctx, project, session, instance.id)
+    ctx.output.compose = { project, leftoversRemoved: swept, imagesRemoved: images }
   },
 })
