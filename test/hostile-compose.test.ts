@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
@@ -76,7 +76,7 @@ describe('compose files berth has not seen before', () => {
     cleanup()
   })
 
-  test('a compose file in a subfolder that builds a per-instance image runs twice side by side; done removes each instance’s image and keeps the external volume and network, on both flavours', {
+  test('a compose file in a subfolder that builds a per-instance image and mounts ${PWD}/site runs twice side by side, each mounting its own checkout; done removes each instance’s image and keeps the external volume and network, on both flavours', {
     timeout: 600_000,
   }, async () => {
     const parent = join(dir, 'subfolder')
@@ -88,7 +88,8 @@ describe('compose files berth has not seen before', () => {
     image: ${project}-web:dev
     ports: ["\${WEB_PORT:-18480}:80"]
     volumes:
-      - ../site:/www:ro
+      - ../site:/relative:ro
+      - \${PWD}/site:/www:ro
       - shared:/shared
     networks: [default, ext]
 volumes:
@@ -111,6 +112,8 @@ networks:
         },
       ),
     })
+    // A file only the main checkout has (berth is started there): ${PWD} must not reach it.
+    writeFileSync(join(repo, 'site', 'only-main.html'), 'main checkout\n')
     for (const flavour of FLAVOURS) {
       for (const [index, feature] of ['a', 'b'].entries()) {
         const started = expectExit(
@@ -119,6 +122,12 @@ networks:
           `${flavour}: impl ${feature}`,
         )
         assert.equal(started.json.gate.passed, true)
+        const port = started.json.ports.WEB_PORT
+        const viaPwd = await fetch(`http://127.0.0.1:${port}/index.html`)
+        assert.equal(await viaPwd.text(), 'from the checkout\n', `${flavour}: \${PWD}/site is the instance's checkout`)
+        const mainOnly = await fetch(`http://127.0.0.1:${port}/only-main.html`)
+        await mainOnly.text()
+        assert.equal(mainOnly.status, 404, `${flavour}: \${PWD} is not the folder berth was started in`)
         assert.ok(await imageExists(`${project}-web:dev-${ids[index]}`), `${flavour}: ${ids[index]} has its own image`)
       }
       for (const [index, feature] of ['a', 'b'].entries()) {
@@ -187,7 +196,6 @@ networks:
 
     // A local env file the main checkout has but git ignores: not in the new worktree.
     await git(repo, 'rm', '-q', 'compose.yaml')
-    const { writeFileSync } = await import('node:fs')
     writeFileSync(
       join(repo, 'compose.yaml'),
       `services:

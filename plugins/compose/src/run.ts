@@ -74,7 +74,9 @@ export function runCompose(command: string[], options: RunComposeOptions): Promi
     }
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: options.cwd,
-      env: options.env,
+      // PWD as a shell sets it for the folder compose runs in: a file's `${PWD}/src` is this
+      // instance's checkout, not the folder berth happened to be started in.
+      env: { ...options.env, PWD: options.cwd },
       detached: true,
       stdio: [options.inheritStdin ? 'inherit' : 'ignore', 'pipe', 'pipe'],
     })
