@@ -221,4 +221,53 @@ networks:
       await expectNothingLeft(`${flavour}: missing env_file`)
     }
   })
+  test('services that address another by its container_name still reach it once rendering drops the name, each instance its own, on both flavours', {
+    timeout: 600_000,
+  }, async () => {
+    const parent = join(dir, 'named')
+    const name = `${project}n`
+    const sh = (script: string) => JSON.stringify(['/bin/busybox', 'sh', '-c', script])
+    const { repo } = await gitRepo(parent, name, {
+      'compose.yaml': `services:
+  db:
+    image: ${image}
+    container_name: ${name}-postgres
+    command: ${sh('/bin/busybox mkdir -p /srv && echo "$$INSTANCE_ID" > /srv/id && exec /bin/busybox httpd -f -p 5432 -h /srv')}
+  app:
+    image: ${image}
+    environment:
+      DB_HOST: ${name}-postgres
+    command: ${sh('/bin/busybox mkdir -p /www && until /bin/busybox wget -q -O /www/dbid "http://$$DB_HOST:5432/id"; do sleep 1; done; exec /bin/busybox httpd -f -p 80 -h /www')}
+    ports: ["27380:80"]
+`,
+      'berth.config.json': jsonConfig(name, ['compose.yaml'], { APP_PORT: { base: 27380 } }).replace(
+        '/index.html',
+        '/dbid',
+      ),
+    })
+    const named = ['a', 'b'].map((feature) => `${name}-impl-${feature}`)
+    try {
+      for (const flavour of FLAVOURS) {
+        for (const [index, feature] of ['a', 'b'].entries()) {
+          const started = expectExit(
+            await run(['impl', feature, '--json'], repo, flavour),
+            0,
+            `${flavour}: impl ${feature}`,
+          )
+          const answer = await fetch(`http://127.0.0.1:${started.json.ports.APP_PORT}/dbid`)
+          assert.equal(
+            (await answer.text()).trim(),
+            named[index],
+            `${flavour}: app ${feature} reached its own db by name`,
+          )
+        }
+        for (const [index, feature] of ['a', 'b'].entries()) {
+          expectExit(await run(['done', feature], repo, flavour), 0, `${flavour}: done ${feature}`)
+          assert.deepEqual(await countProjectObjects(named[index] as string), NO_OBJECTS)
+        }
+      }
+    } finally {
+      for (const id of named) await removeProject(id)
+    }
+  })
 })

@@ -300,6 +300,46 @@ networks:
     assert.ok(result.warnings.some((line) => /volume "shared" is external/.test(line)))
   })
 
+  test('a dropped container_name stays a network alias on the networks the instance owns, so services that address it by that name still reach it', () => {
+    const result = render(`services:
+  db:
+    image: db
+    container_name: shop-postgres
+  cache:
+    image: cache
+    container_name: shop-cache
+    networks: [backend, shared]
+  api:
+    image: api
+    container_name: shop-api
+    networks:
+      backend:
+        aliases: [api.local]
+  sidecar:
+    image: sidecar
+    container_name: shop-sidecar
+    network_mode: service:api
+networks:
+  backend:
+  shared:
+    external: true
+`)
+    const services = result.doc.services as Record<string, Record<string, unknown>>
+    assert.deepEqual(services.db?.networks, { default: { aliases: ['shop-postgres'] } })
+    assert.deepEqual(
+      services.cache?.networks,
+      { backend: { aliases: ['shop-cache'] }, shared: null },
+      'never on an external network, which every instance shares',
+    )
+    assert.deepEqual(services.api?.networks, { backend: { aliases: ['api.local', 'shop-api'] } })
+    assert.equal(services.sidecar?.networks, undefined, 'a service with network_mode joins no network')
+    assert.equal(services.sidecar?.container_name, undefined)
+    assert.ok(
+      result.changes.some((c) => c.subject === 'service "db"' && /kept as a network alias/.test(c.change)),
+      JSON.stringify(result.changes),
+    )
+  })
+
   test('an image the files build is shared with a warning, tagged per instance with instanceImages, and shared silently when it is false', () => {
     const text = `services:
   web:

@@ -116,8 +116,14 @@ export function renderModel(model: ComposeModel, options: RenderOptions): Render
     let service: Mapping = { ...original }
     if (service.container_name !== undefined) {
       droppedNames.push(`${name} (${String(service.container_name)})`)
-      changes.push({ subject, change: `container_name ${JSON.stringify(service.container_name)} dropped` })
+      const alias = String(service.container_name)
       delete service.container_name
+      const aliased = aliasOnOwnNetworks(service, alias, model.doc.networks)
+      changes.push({
+        subject,
+        change: `container_name ${JSON.stringify(alias)} dropped${aliased === service ? '' : ': kept as a network alias, so the other services still reach it by that name'}`,
+      })
+      service = aliased
     }
     if (typeof service.image === 'string' && built.has(service.image)) {
       const own = options.instanceImages ? instanceImage(service.image) : undefined
@@ -209,6 +215,35 @@ export function renderModel(model: ComposeModel, options: RenderOptions): Render
     doc[kind] = rendered
   }
   return { doc, changes, warnings, ports }
+}
+
+/**
+ * `alias` (a dropped `container_name`) as a network alias of the service on each network it joins
+ * that is the instance's own — `default` when it lists none; never on an external network, where
+ * every instance would answer to it. A service with a `network_mode` is left as it is.
+ */
+function aliasOnOwnNetworks(service: Mapping, alias: string, declared: unknown): Mapping {
+  if (service.network_mode !== undefined) return service
+  const own = service.networks
+  let joined: Mapping
+  if (own === undefined || own === null) joined = { default: null }
+  else if (Array.isArray(own)) joined = Object.fromEntries(own.map((name) => [String(name), null]))
+  else if (isMapping(own)) joined = { ...own }
+  else return service
+  const external = (name: string) => {
+    const settings = isMapping(declared) ? declared[name] : undefined
+    return isMapping(settings) && settings.external !== undefined && settings.external !== false
+  }
+  let changed = false
+  for (const [name, settings] of Object.entries(joined)) {
+    if (external(name)) continue
+    const entry: Mapping = isMapping(settings) ? { ...settings } : {}
+    const aliases = toList(entry.aliases).map(String)
+    if (aliases.includes(alias)) continue
+    joined[name] = { ...entry, aliases: [...aliases, alias] }
+    changed = true
+  }
+  return changed ? { ...service, networks: joined } : service
 }
 
 /** The rendered file's text: YAML that Compose v1 (YAML 1.1) and v2 read alike. */
