@@ -150,7 +150,7 @@ networks:
     assert.ok(await imageExists(image), 'the base image the build started from stays')
   })
 
-  test('a published port whose ${X:?message} variable nothing sets, or an env_file git ignores, makes impl exit 2 in the file’s own words and leaves no worktree, branch, slot or compose object, on both flavours', {
+  test('a published port whose ${X:?message} variable nothing sets, a key compose does not accept, or an env_file git ignores makes impl exit 2 in the file’s own words and leaves no worktree, branch, slot or compose object, on both flavours', {
     timeout: 600_000,
   }, async () => {
     const parent = join(dir, 'refused')
@@ -193,6 +193,26 @@ networks:
     })
     expectExit(withVariable, 2, 'impl with ADMIN_HOST_PORT set but empty (:? refuses an empty value too)')
     await expectNothingLeft('empty variable')
+
+    // A typo in a key: compose refuses the file; berth says so, exit 2, not "read the logs".
+    writeFileSync(
+      join(repo, 'compose.yaml'),
+      `services:
+  web:
+    image: ${image}
+    command: ["/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/"]
+    restartt: always
+    ports: ["\${WEB_PORT}:80"]
+`,
+    )
+    await git(repo, 'commit', '-q', '-am', 'typo')
+    await git(repo, 'push', '-q')
+    for (const flavour of FLAVOURS) {
+      const refused = expectExit(await run(['impl', 'x'], repo, flavour), 2, `${flavour}: impl with a typo in a key`)
+      assert.match(refused.stderr, /restartt/, 'names the key')
+      assert.match(refused.stderr, /fix it in your compose files/)
+      await expectNothingLeft(`${flavour}: typo`)
+    }
 
     // A local env file the main checkout has but git ignores: not in the new worktree.
     await git(repo, 'rm', '-q', 'compose.yaml')

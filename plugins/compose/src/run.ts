@@ -137,12 +137,15 @@ export function assertComposeOk(result: ComposeResult, what: string, redactor: R
 }
 
 /**
- * The hint for a failure that is the files' own (a `${X:?…}` variable missing, an `env_file` that is
- * not there), as Compose v2 and v1 word it; undefined for any other failure.
+ * The hint for a failure that is the files' own (a `${X:?…}` variable missing, a key compose does
+ * not accept, an `env_file` that is not there), as Compose v2 and v1 word it; undefined otherwise.
  */
 export function inputRefusal(output: string): string | undefined {
   if (/required variable \S+ is missing a value|Missing mandatory value for/.test(output)) {
     return "set the variable in the project's .env or berth's environment, or add it to ports in the berth config (a port of each instance)"
+  }
+  if (/^validating \S+: |The Compose file '[^']*' is invalid because/m.test(output)) {
+    return "a key or value compose does not accept (a typo, or syntax this compose version does not know): fix it in your compose files (the file named is berth's rendered copy of them: 'berth compose config' shows it)"
   }
   if (/env file \S+ not found|Couldn't find env file/.test(output)) {
     return 'the env_file is not in this checkout (a file git ignores stays in the checkout it was made in): commit it (without secrets), or make it optional (env_file: [{ path: FILE, required: false }], Compose 2.24 and later)'

@@ -47,12 +47,14 @@ describe('compose failures say what happened', () => {
     )
   })
 
-  test("compose refusing the files (a ${X:?…} variable unset, a missing env_file) is a usage error (exit 2) in both flavours' words", () => {
+  test("compose refusing the files (a ${X:?…} variable unset, a key it does not accept, a missing env_file) is a usage error (exit 2) in both flavours' words", () => {
     const refusals = [
       'error while interpolating services.api.ports.[]: required variable API_PORT is missing a value: set API_PORT in .env',
       `Missing mandatory value for "ports" option interpolating ['127.0.0.1:\${API_PORT:?set API_PORT in .env}:8000'] in service "api": set API_PORT in .env`,
       'env file /src/app-impl-a/.env.local not found: stat /src/app-impl-a/.env.local: no such file or directory',
       "ERROR: Couldn't find env file: /src/app-impl-a/.env.local",
+      'validating /src/app-impl-a/.sandbox/compose.yaml: services.web Additional property restartt is not allowed',
+      "The Compose file '/src/app-impl-a/.sandbox/compose.yaml' is invalid because:\nUnsupported config option for services.web: 'restartt'",
     ]
     for (const output of refusals) {
       assert.throws(
