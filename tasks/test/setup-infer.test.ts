@@ -41,6 +41,34 @@ describe('what berth setup infers from a compose file', () => {
     assert.match(inferred.notes[0] ?? '', /stride 10: .*slots 0\.\.10 never share a port \(checked\)/)
   })
 
+  test('one host port published for tcp and udp gets one variable, and the layout gives no port twice', () => {
+    const inferred = inferConfig(
+      summary([
+        {
+          name: 'dns',
+          // ports: ["27053:53/tcp", "27053:53/udp", "8080:80"]
+          fixed: [
+            { ports: [27053], target: '53/tcp', index: 0 },
+            { ports: [27053], target: '53/udp', index: 1 },
+            { ports: [8080], target: '80', index: 2 },
+          ],
+        },
+      ]),
+      10,
+      problems,
+    )
+    assert.deepEqual(Object.keys(inferred.ports), ['DNS_27053_PORT', 'DNS_8080_PORT'])
+    assert.deepEqual(
+      problems(
+        Object.fromEntries(
+          Object.entries(inferred.ports).map(([name, rule]) => [name, { base: rule.base, stride: rule.stride }]),
+        ),
+        10,
+      ),
+      [],
+    )
+  })
+
   test("the gate checks a service's first HTTP port in file order; a port variable's base comes from .env when the file has no default", () => {
     const inferred = inferConfig(
       summary([

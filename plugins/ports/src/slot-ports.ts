@@ -1,6 +1,6 @@
 import { type PublishedHostPorts, type TaskContext, UsageError } from '@berth/contract'
 import { derivedPortsSection, derivedProblems, derivedSlotPorts, nameHostPorts } from './derived.js'
-import { type PortLayout, portsSection, slotPorts } from './layout.js'
+import { layoutProblems, type PortLayout, portsSection, slotPorts } from './layout.js'
 
 /**
  * The one place a slot's host ports are computed for a task: the layout's variables, then one
@@ -52,17 +52,33 @@ export function slotPortSource(ctx: TaskContext): SlotPortSource {
     slotPorts(slot) {
       const layout = layoutOf()
       const derived = derivedSlotPorts(layout, blockOf(), readPublished(), slot)
+      if (!checked) {
+        const maxSlot = ctx.services.maxSlot?.() ?? 10
+        // Two variables (or two slots) on one port would hand one port to two services or two
+        // instances: refused before any port is claimed, as doctor reports it.
+        const clashes = layoutProblems(layout, maxSlot)
+        if (clashes.length > 0) {
+          throw new UsageError(
+            `the port layout is not sound (${clashes.length} problem${clashes.length === 1 ? '' : 's'}):`,
+            {
+              code: 'E_PORT_LAYOUT',
+              hint: `change base/stride in the ports section so no two variables of slots 0..${maxSlot} share a port (one variable can serve a port published for tcp and udp)`,
+              details: { problems: clashes },
+            },
+          )
+        }
+      }
       if (!checked && Object.keys(derived).length > 0) {
         const problems = derivedProblems(layout, blockOf(), readPublished(), ctx.services.maxSlot?.() ?? 10)
         if (problems.length > 0) {
-          throw new UsageError(`derived ports would collide:\n  ${problems.join('\n  ')}`, {
+          throw new UsageError('derived ports would collide:', {
             code: 'E_DERIVED_PORTS',
             hint: 'move the derivedPorts block (derivedPorts.base / stride) away from the ports layout, or name those ports in the ports section',
             details: { problems },
           })
         }
-        checked = true
       }
+      checked = true
       return { ...slotPorts(layout, slot), ...derived }
     },
   }

@@ -197,6 +197,11 @@ export function registryPlugin(): Plugin {
         description: 'registers the instance and claims its slot (lowest free pool slot unless --slot)',
         config: slotsSection,
         outputs: [instanceOutput, releasedStaleOutput, skippedSlotsOutput, registryUpgradeOutput],
+        validate(ctx) {
+          // A port layout that gives one port twice (ports plugin: exit 2) is refused before the
+          // first step changes anything, not once the claim is under way.
+          ctx.services.slotPorts?.(0)
+        },
         async run(ctx) {
           if (!ctx.instance) throw new OperationError('registry.claim needs an instance planned by an earlier step')
           const result = await claimSlot(ctx.home, ctx.instance, {

@@ -54,6 +54,8 @@ export function inferConfig(
   const ports: Record<string, Omit<InferredPort, 'stride'>> = {}
   const portVariable = new Map<string, string>() // `${service}#${index}` -> variable of its first port
   const taken = new Set<string>()
+  /** Host port(s) -> the variable already carrying them: `53/tcp` and `53/udp` on one host port share it. */
+  const byHostPorts = new Map<string, string>()
   const nameFor = (wanted: string): string => {
     let name = wanted
     for (let n = 2; taken.has(name); n++) name = `${wanted}_${n}`
@@ -83,6 +85,13 @@ export function inferConfig(
     for (const [index, entry] of service.fixed.entries()) {
       const first = entry.ports[0] as number
       const shown = entry.ports.length === 1 ? String(first) : `${first}-${entry.ports.at(-1)}`
+      const same = byHostPorts.get(entry.ports.join(','))
+      if (same) {
+        // One host port published twice (tcp and udp, or two host addresses): one variable, so
+        // the layout never gives one port twice and rendering maps both entries to it.
+        portVariable.set(`${service.name}#f${index}`, entry.ports.length > 1 ? `${same}_1` : same)
+        continue
+      }
       const name = nameFor(single || entry.ports.length > 1 ? `${stem}_PORT` : `${stem}_${first}_PORT`)
       ports[name] = {
         base: first,
@@ -90,6 +99,7 @@ export function inferConfig(
         reason: `${service.name} publishes host port ${shown} (container ${entry.target})`,
       }
       portVariable.set(`${service.name}#f${index}`, entry.ports.length > 1 ? `${name}_1` : name)
+      byHostPorts.set(entry.ports.join(','), name)
     }
     if (service.containerName) {
       notes.push(
