@@ -12,6 +12,18 @@ const gitName = lazySchema(() =>
     .refine((value) => !/[\s~^:?*[\\]|\.\.|@\{/.test(value), 'is not a valid git name'),
 )
 
+// A path inside the repository: relative, no '..' part, not a git option.
+const localPath = lazySchema(() =>
+  z
+    .string()
+    .min(1)
+    .refine(
+      (value) => !isAbsolute(value) && !value.split(/[\\/]/).includes('..'),
+      'must be a path inside the repository',
+    )
+    .refine((value) => !value.startsWith('-'), 'must not start with "-"'),
+)
+
 /**
  * The `worktree` config section. Users write the lenient form (every key optional); the parsed
  * value has `remote` and `fetch` filled in. `parent` and `baseBranch` stay optional because their
@@ -33,6 +45,12 @@ export const worktreeConfigSchema = lazySchema(() =>
        * fetches every time.
        */
       fetchMaxAge: z.number().int().min(0).default(0),
+      /**
+       * Files git ignores that a new worktree would lack (a local `.env` next to a committed
+       * `.env.example`): copied from the main checkout when it has them, git ignores them and the
+       * new worktree does not have them. Paths relative to the repository root.
+       */
+      copy: z.array(localPath).default(['.env']),
     })
     .strict()
     .prefault({}),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, test } from 'node:test'
 import { isBerthError, type TaskContext } from '@berth/contract'
@@ -67,6 +67,26 @@ describe('worktree.create', () => {
       startPoint: 'origin/main',
       reusedBranch: false,
     })
+  })
+
+  test('copies the .env git ignores from the main checkout, with its mode; never a file git does not ignore', async () => {
+    writeFileSync(join(fx.repo, '.gitignore'), '.env\nlocal/\n')
+    fx.git(fx.repo, 'add', '.gitignore')
+    fx.git(fx.repo, 'commit', '-q', '-m', 'ignore .env')
+    writeFileSync(join(fx.repo, '.env'), 'APP_SECRET_KEY=local\n', { mode: 0o600 })
+    mkdirSync(join(fx.repo, 'local'))
+    writeFileSync(join(fx.repo, 'local', 'db.env'), 'DB=1\n')
+    writeFileSync(join(fx.repo, 'notes.txt'), 'work in progress\n')
+    const { logs } = await planAndCreate(fx, 'x', {
+      worktree: { copy: ['.env', 'local/db.env', 'notes.txt', 'absent.env'] },
+    })
+    const path = join(fx.dir, 'acme-impl-x')
+    assert.equal(readFileSync(join(path, '.env'), 'utf8'), 'APP_SECRET_KEY=local\n')
+    assert.equal(statSync(join(path, '.env')).mode & 0o777, 0o600)
+    assert.equal(readFileSync(join(path, 'local', 'db.env'), 'utf8'), 'DB=1\n')
+    assert.equal(existsSync(join(path, 'notes.txt')), false, 'an untracked file git does not ignore is not config')
+    assert.equal(existsSync(join(path, 'absent.env')), false)
+    assert.ok(logs.some((line) => /copied \.env, local\/db\.env from the main checkout/.test(line.message)))
   })
 
   test('reuses an existing branch instead of failing, and says so', async () => {

@@ -24,13 +24,19 @@ describe('worktreePlugin', () => {
 
 describe('worktreeConfigSchema', () => {
   test('fills remote and fetch when the section is missing or empty', () => {
-    assert.deepEqual(worktreeConfigSchema.parse(undefined), { remote: 'origin', fetch: true, fetchMaxAge: 0 })
+    assert.deepEqual(worktreeConfigSchema.parse(undefined), {
+      remote: 'origin',
+      fetch: true,
+      fetchMaxAge: 0,
+      copy: ['.env'],
+    })
     assert.deepEqual(worktreeConfigSchema.parse({ parent: '../trees', baseBranch: 'develop', fetch: false }), {
       parent: '../trees',
       baseBranch: 'develop',
       remote: 'origin',
       fetch: false,
       fetchMaxAge: 0,
+      copy: ['.env'],
     })
   })
 
@@ -39,11 +45,12 @@ describe('worktreeConfigSchema', () => {
       parent: '',
       baseBranch: '--upload-pack=x',
       remote: 'a b',
+      copy: ['../secrets.env'],
       extra: 1,
     })
     assert.equal(result.success, false)
     const paths = result.error?.issues.map((issue) => issue.path.join('.') || issue.code).sort()
-    assert.deepEqual(paths, ['baseBranch', 'parent', 'remote', 'unrecognized_keys'])
+    assert.deepEqual(paths, ['baseBranch', 'copy.0', 'parent', 'remote', 'unrecognized_keys'])
   })
 
   test('resolves parent against the config root, ~ against home, and defaults to the folder of the main checkout', () => {

@@ -1,5 +1,6 @@
 import { OperationError, type Step } from '@berth/contract'
 import { fromFlag, instanceOf, repoOf, worktreeSection, worktreeState } from '../context.js'
+import { copyLocalFiles } from '../copy-local.js'
 import { createWorktree, undoCreateWorktree } from '../create.js'
 
 /** Creates the planned worktree; undo removes it and the branch if this run created the branch. */
@@ -26,6 +27,8 @@ export const createStep: Step = {
       signal: ctx.signal,
     })
     state.created = created
+    // Inside the new worktree: undo removes them with it.
+    await copyLocalFiles(repo.root, created.path, config.copy, ctx.log)
     ctx.output.worktree = {
       path: created.path,
       branch: created.branch,
