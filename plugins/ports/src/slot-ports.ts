@@ -1,6 +1,6 @@
 import { type PublishedHostPorts, type TaskContext, UsageError } from '@berth/contract'
 import { derivedPortsSection, derivedProblems, derivedSlotPorts, nameHostPorts } from './derived.js'
-import { layoutProblems, type PortLayout, portsSection, slotPorts } from './layout.js'
+import { type PortLayout, portsSection, slotPorts } from './layout.js'
 
 /**
  * The one place a slot's host ports are computed for a task: the layout's variables, then one
@@ -52,21 +52,18 @@ export function slotPortSource(ctx: TaskContext): SlotPortSource {
     slotPorts(slot) {
       const layout = layoutOf()
       const derived = derivedSlotPorts(layout, blockOf(), readPublished(), slot)
-      if (!checked) {
-        const maxSlot = ctx.services.maxSlot?.() ?? 10
-        // Two variables (or two slots) on one port would hand one port to two services or two
-        // instances: refused before any port is claimed, as doctor reports it.
-        const clashes = layoutProblems(layout, maxSlot)
-        if (clashes.length > 0) {
-          throw new UsageError(
-            `the port layout is not sound (${clashes.length} problem${clashes.length === 1 ? '' : 's'}):`,
-            {
-              code: 'E_PORT_LAYOUT',
-              hint: `change base/stride in the ports section so no two variables of slots 0..${maxSlot} share a port (one variable can serve a port published for tcp and udp)`,
-              details: { problems: clashes },
-            },
-          )
-        }
+      const own = slotPorts(layout, slot)
+      // Two variables of one slot on one port would give one port to two services of the same
+      // instance: refused before that slot is claimed (slot 0 from registry.claim's validate,
+      // before anything changes). Two slots sharing a port is doctor's finding: the registry
+      // never claims a slot whose ports another claim holds.
+      const clashes = slotClashes(own)
+      if (clashes.length > 0) {
+        throw new UsageError(`the port layout gives one port to two variables of slot ${slot}:`, {
+          code: 'E_PORT_LAYOUT',
+          hint: 'give each variable its own base in the ports section (one variable serves a port published for both tcp and udp)',
+          details: { problems: clashes },
+        })
       }
       if (!checked && Object.keys(derived).length > 0) {
         const problems = derivedProblems(layout, blockOf(), readPublished(), ctx.services.maxSlot?.() ?? 10)
@@ -79,7 +76,19 @@ export function slotPortSource(ctx: TaskContext): SlotPortSource {
         }
       }
       checked = true
-      return { ...slotPorts(layout, slot), ...derived }
+      return { ...own, ...derived }
     },
   }
+}
+
+/** `ports.B: maps to 9000, as A does` for each port two variables of one slot share. */
+function slotClashes(ports: Record<string, number>): string[] {
+  const owner = new Map<number, string>()
+  const clashes: string[] = []
+  for (const [name, port] of Object.entries(ports)) {
+    const previous = owner.get(port)
+    if (previous) clashes.push(`ports.${name}: maps to ${port}, as ${previous} does`)
+    else owner.set(port, name)
+  }
+  return clashes
 }
