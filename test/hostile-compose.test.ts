@@ -238,6 +238,7 @@ networks:
       )
       assert.match(refused.stderr, /\.env\.local/, 'names the file')
       assert.match(refused.stderr, /required: false/, 'says how to make it optional')
+      assert.match(refused.stderr, /worktree\.copy/, 'says how to copy it into each worktree')
       await expectNothingLeft(`${flavour}: missing env_file`)
     }
   })

@@ -148,7 +148,7 @@ export function inputRefusal(output: string): string | undefined {
     return "a key or value compose does not accept (a typo, or syntax this compose version does not know): fix it in your compose files (the file named is berth's rendered copy of them: 'berth compose config' shows it)"
   }
   if (/env file \S+ not found|Couldn't find env file/.test(output)) {
-    return 'the env_file is not in this checkout (a file git ignores stays in the checkout it was made in): commit it (without secrets), or make it optional (env_file: [{ path: FILE, required: false }], Compose 2.24 and later)'
+    return 'the env_file is not in this checkout (a file git ignores stays in the checkout it was made in): list it in worktree.copy in the berth config (copied from the main checkout into each new worktree), commit it (without secrets), or make it optional (env_file: [{ path: FILE, required: false }], Compose 2.24 and later)'
   }
   return undefined
 }

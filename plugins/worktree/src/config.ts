@@ -12,7 +12,7 @@ const gitName = lazySchema(() =>
     .refine((value) => !/[\s~^:?*[\\]|\.\.|@\{/.test(value), 'is not a valid git name'),
 )
 
-// A path inside the repository: relative, no '..' part, not a git option.
+// A path inside the repository: relative, no '..' part, not a git option, nothing git would quote.
 const localPath = lazySchema(() =>
   z
     .string()
@@ -21,7 +21,11 @@ const localPath = lazySchema(() =>
       (value) => !isAbsolute(value) && !value.split(/[\\/]/).includes('..'),
       'must be a path inside the repository',
     )
-    .refine((value) => !value.startsWith('-'), 'must not start with "-"'),
+    .refine((value) => !value.startsWith('-'), 'must not start with "-"')
+    .refine(
+      (value) => ![...value].some((c) => c < ' ' || c === '\u007f' || c === '"' || c === '\\'),
+      'must not hold control characters, quotes or backslashes',
+    ),
 )
 
 /**

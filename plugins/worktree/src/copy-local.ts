@@ -16,19 +16,24 @@ export async function copyLocalFiles(
   names: readonly string[],
   log: Logger,
 ): Promise<string[]> {
-  const copied: string[] = []
-  for (const name of names) {
+  const candidates = names.filter((name) => {
+    const from = join(repoRoot, name)
+    return existsSync(from) && lstatSync(from).isFile() && !existsSync(join(worktree, name))
+  })
+  if (candidates.length === 0) return []
+  // One git process answers for every candidate: it prints those it ignores, a line each (exit 1
+  // when none); unquoted, so a name prints as written (the config refuses control characters).
+  const ignored = await runGit(repoRoot, ['-c', 'core.quotePath=false', 'check-ignore', '--', ...candidates], {
+    allowFailure: true,
+  })
+  const ignoredNames = new Set(ignored.stdout.split('\n'))
+  const copied = candidates.filter((name) => ignoredNames.has(name))
+  for (const name of copied) {
     const from = join(repoRoot, name)
     const to = join(worktree, name)
-    if (!existsSync(from) || existsSync(to)) continue
-    const stat = lstatSync(from)
-    if (!stat.isFile()) continue
-    const ignored = await runGit(repoRoot, ['check-ignore', '-q', '--', name], { allowFailure: true })
-    if (ignored.exitCode !== 0) continue
     await mkdir(dirname(to), { recursive: true })
     await copyFile(from, to, constants.COPYFILE_EXCL)
-    await chmod(to, stat.mode & 0o777)
-    copied.push(name)
+    await chmod(to, lstatSync(from).mode & 0o777)
   }
   if (copied.length > 0) {
     log.info(

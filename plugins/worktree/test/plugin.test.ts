@@ -45,12 +45,12 @@ describe('worktreeConfigSchema', () => {
       parent: '',
       baseBranch: '--upload-pack=x',
       remote: 'a b',
-      copy: ['../secrets.env'],
+      copy: ['../secrets.env', '.env\nx'],
       extra: 1,
     })
     assert.equal(result.success, false)
     const paths = result.error?.issues.map((issue) => issue.path.join('.') || issue.code).sort()
-    assert.deepEqual(paths, ['baseBranch', 'copy.0', 'parent', 'remote', 'unrecognized_keys'])
+    assert.deepEqual(paths, ['baseBranch', 'copy.0', 'copy.1', 'parent', 'remote', 'unrecognized_keys'])
   })
 
   test('resolves parent against the config root, ~ against home, and defaults to the folder of the main checkout', () => {
